@@ -1,0 +1,245 @@
+//! Configuration: the raw TOML shape, then a typed, ready-to-run [`Config`].
+
+mod error;
+mod raw;
+mod rules;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use http::HeaderName;
+use ipnet::IpNet;
+use toml::Spanned;
+
+pub use error::{ConfigErrors, ConfigIssue};
+use error::Issues;
+use raw::{RawAuthn, RawConfig, RawJwt, RawNetwork, RawServer};
+
+use crate::jwt::JwtPolicy;
+use crate::network::NetworkPolicy;
+use crate::rules::RuleSet;
+
+/// The whole configuration, typed and checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The realm named in every challenge.
+    pub realm: String,
+    /// Directory of the embedded store.
+    pub data_dir: PathBuf,
+    /// Names of the identity headers on an allow answer.
+    pub identity_headers: IdentityHeaders,
+    /// JWT bearer tokens, when enabled.
+    pub jwt: Option<JwtConfig>,
+    /// Basic against the user store, when enabled.
+    pub basic: bool,
+    /// API keys, when enabled: the header they may come in.
+    pub api_key_header: Option<HeaderName>,
+    /// Client networks.
+    pub network: NetworkPolicy,
+    /// Ordered rules.
+    pub rules: RuleSet,
+}
+
+/// Header names for the caller's identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityHeaders {
+    /// Subject (user, key name, token `sub`).
+    pub subject: HeaderName,
+    /// Roles, comma-separated.
+    pub roles: HeaderName,
+    /// Scopes, space-separated.
+    pub scopes: HeaderName,
+    /// `jwt`, `basic` or `api_key`.
+    pub method: HeaderName,
+}
+
+/// Where verification keys come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// A JWKS file, read at start and on reload.
+    File(PathBuf),
+    /// A JWKS URL, fetched and refreshed.
+    Url(String),
+}
+
+/// `[authn.jwt]`, typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtConfig {
+    /// Where keys come from.
+    pub source: KeySource,
+    /// Claim checks.
+    pub policy: JwtPolicy,
+    /// How often a JWKS URL is refreshed.
+    pub refresh: Duration,
+}
+
+impl Config {
+    /// Parses and checks a configuration; relative paths are taken from `base_dir`
+    /// (the directory of the file).
+    pub fn parse(source: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
+        let raw: RawConfig = toml::from_str(source).map_err(|e| error::from_toml_error(source, &e))?;
+        let mut issues = Issues::new(source);
+        if *raw.version.get_ref() != 1 {
+            issues.add("version", raw.version.span(), "only `version = 1` is supported");
+        }
+        let server = server(raw.server.get_ref(), base_dir, &mut issues);
+        let (jwt, basic, api_key_header) = authn(raw.authn, base_dir, &mut issues);
+        let network = network(&raw.network, &mut issues);
+        let available = crate::rules::Schemes {
+            jwt: jwt.is_some(),
+            basic,
+            api_key: api_key_header.is_some(),
+        };
+        let rules = rules::rules(raw.rules, available, &mut issues);
+        issues.finish()?;
+        let (Some((listen, realm, data_dir, identity_headers)), Some(rules)) = (server, rules) else {
+            return Err(ConfigErrors { issues: Vec::new() });
+        };
+        Ok(Config {
+            listen,
+            realm,
+            data_dir,
+            identity_headers,
+            jwt,
+            basic,
+            api_key_header,
+            network,
+            rules,
+        })
+    }
+}
+
+type Server = (SocketAddr, String, PathBuf, IdentityHeaders);
+
+fn server(raw: &RawServer, base_dir: &Path, issues: &mut Issues<'_>) -> Option<Server> {
+    let listen = raw.listen.get_ref().parse::<SocketAddr>();
+    if listen.is_err() {
+        issues.add("server.listen", raw.listen.span(), "expected an address like `127.0.0.1:4180`");
+    }
+    let realm = raw.realm.get_ref();
+    if realm.is_empty() || realm.chars().any(char::is_control) {
+        issues.add("server.realm", raw.realm.span(), "must be non-empty, without control characters");
+    }
+    let data_dir = raw
+        .data_dir
+        .as_ref()
+        .map_or_else(|| base_dir.join("data"), |d| base_dir.join(d.get_ref()));
+    let headers = raw.identity_headers.as_ref();
+    let name = |key: &str, value: Option<&Spanned<String>>, default: &'static str, issues: &mut Issues<'_>| {
+        header_name(&format!("server.identity_headers.{key}"), value, default, issues)
+    };
+    let identity_headers = IdentityHeaders {
+        subject: name("subject", headers.and_then(|h| h.subject.as_ref()), "x-auth-subject", issues)?,
+        roles: name("roles", headers.and_then(|h| h.roles.as_ref()), "x-auth-roles", issues)?,
+        scopes: name("scopes", headers.and_then(|h| h.scopes.as_ref()), "x-auth-scopes", issues)?,
+        method: name("method", headers.and_then(|h| h.method.as_ref()), "x-auth-method", issues)?,
+    };
+    Some((listen.ok()?, realm.clone(), data_dir, identity_headers))
+}
+
+fn header_name(
+    key: &str,
+    value: Option<&Spanned<String>>,
+    default: &'static str,
+    issues: &mut Issues<'_>,
+) -> Option<HeaderName> {
+    let Some(value) = value else {
+        return Some(HeaderName::from_static(default));
+    };
+    let parsed = HeaderName::from_bytes(value.get_ref().as_bytes()).ok();
+    if parsed.is_none() {
+        issues.add(key, value.span(), format!("`{}` is not a valid header name", value.get_ref()));
+    }
+    parsed
+}
+
+fn authn(raw: RawAuthn, base_dir: &Path, issues: &mut Issues<'_>) -> (Option<JwtConfig>, bool, Option<HeaderName>) {
+    let jwt = raw.jwt.and_then(|j| jwt(j, base_dir, issues));
+    let api_key = raw.api_key.and_then(|k| {
+        let header = k.into_inner().header;
+        header_name("authn.api_key.header", header.as_ref(), "x-api-key", issues)
+    });
+    (jwt, raw.basic.is_some(), api_key)
+}
+
+fn jwt(raw: Spanned<RawJwt>, base_dir: &Path, issues: &mut Issues<'_>) -> Option<JwtConfig> {
+    let span = raw.span();
+    let raw = raw.into_inner();
+    let source = match (&raw.jwks_file, &raw.jwks_url) {
+        (Some(file), None) => Some(KeySource::File(base_dir.join(file.get_ref()))),
+        (None, Some(url)) => jwks_url(url, raw.dangerous_allow_http_jwks_url.unwrap_or(false), issues),
+        _ => {
+            issues.add("authn.jwt", span.clone(), "set exactly one of `jwks_file` and `jwks_url`");
+            None
+        }
+    };
+    let issuer = required(raw.issuer, "authn.jwt.issuer", span.clone(), issues);
+    let audience = required(raw.audience, "authn.jwt.audience", span, issues).map(raw::OneOrMany::into_vec);
+    let leeway = non_negative(raw.leeway_seconds, "authn.jwt.leeway_seconds", 30, issues);
+    let refresh = non_negative(raw.refresh_seconds, "authn.jwt.refresh_seconds", 300, issues).max(10);
+    let policy = JwtPolicy {
+        issuer: issuer?,
+        audience: audience?,
+        roles_claim: raw.roles_claim.map_or_else(|| "roles".into(), Spanned::into_inner),
+        scopes_claim: raw.scopes_claim.map_or_else(|| "scope".into(), Spanned::into_inner),
+        leeway,
+        typ: raw.typ.map(|t| t.into_inner().into_vec()),
+    };
+    Some(JwtConfig {
+        source: source?,
+        policy,
+        refresh: Duration::from_secs(refresh),
+    })
+}
+
+fn jwks_url(url: &Spanned<String>, allow_http: bool, issues: &mut Issues<'_>) -> Option<KeySource> {
+    let value = url.get_ref();
+    let https = value.starts_with("https://");
+    let http_ok = allow_http && value.starts_with("http://");
+    if !(https || http_ok) {
+        let hint = "must be an https:// URL (set `dangerous_allow_http_jwks_url = true` for plain http)";
+        issues.add("authn.jwt.jwks_url", url.span(), hint);
+        return None;
+    }
+    Some(KeySource::Url(value.clone()))
+}
+
+fn required<T>(value: Option<Spanned<T>>, key: &str, span: std::ops::Range<usize>, issues: &mut Issues<'_>) -> Option<T> {
+    if value.is_none() {
+        issues.add(key, span, "is required");
+    }
+    value.map(Spanned::into_inner)
+}
+
+fn non_negative(value: Option<Spanned<i64>>, key: &str, default: u64, issues: &mut Issues<'_>) -> u64 {
+    let Some(value) = value else { return default };
+    u64::try_from(*value.get_ref()).unwrap_or_else(|_| {
+        issues.add(key, value.span(), "must not be negative");
+        default
+    })
+}
+
+fn network(raw: &RawNetwork, issues: &mut Issues<'_>) -> NetworkPolicy {
+    let nets = |key: &str, list: &[Spanned<String>], issues: &mut Issues<'_>| -> Vec<IpNet> {
+        list.iter()
+            .filter_map(|entry| {
+                let text = entry.get_ref();
+                let parsed = text
+                    .parse::<IpNet>()
+                    .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from));
+                if parsed.is_err() {
+                    issues.add(key, entry.span(), format!("`{text}` is not an address or CIDR block"));
+                }
+                parsed.ok()
+            })
+            .collect()
+    };
+    NetworkPolicy {
+        deny: nets("network.deny", &raw.deny, issues),
+        allow: nets("network.allow", &raw.allow, issues),
+        trusted_proxies: nets("network.trusted_proxies", &raw.trusted_proxies, issues),
+    }
+}

@@ -1,0 +1,132 @@
+//! The configuration file exactly as written: serde structs, unknown keys rejected.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub version: Spanned<i64>,
+    pub server: Spanned<RawServer>,
+    #[serde(default)]
+    pub authn: RawAuthn,
+    #[serde(default)]
+    pub network: RawNetwork,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Spanned<RawRule>>,
+}
+
+/// `[server]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Spanned<String>,
+    pub realm: Spanned<String>,
+    #[serde(default)]
+    pub data_dir: Option<Spanned<String>>,
+    #[serde(default)]
+    pub identity_headers: Option<RawIdentityHeaders>,
+}
+
+/// `[server.identity_headers]`: names of the headers an allow answer carries.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIdentityHeaders {
+    pub subject: Option<Spanned<String>>,
+    pub roles: Option<Spanned<String>>,
+    pub scopes: Option<Spanned<String>>,
+    pub method: Option<Spanned<String>>,
+}
+
+/// `[authn]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuthn {
+    pub jwt: Option<Spanned<RawJwt>>,
+    pub basic: Option<Spanned<RawBasic>>,
+    pub api_key: Option<Spanned<RawApiKey>>,
+}
+
+/// `[authn.jwt]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJwt {
+    pub jwks_file: Option<Spanned<String>>,
+    pub jwks_url: Option<Spanned<String>>,
+    pub issuer: Option<Spanned<String>>,
+    pub audience: Option<Spanned<OneOrMany>>,
+    pub roles_claim: Option<Spanned<String>>,
+    pub scopes_claim: Option<Spanned<String>>,
+    pub leeway_seconds: Option<Spanned<i64>>,
+    pub typ: Option<Spanned<OneOrMany>>,
+    pub refresh_seconds: Option<Spanned<i64>>,
+    pub dangerous_allow_http_jwks_url: Option<bool>,
+}
+
+/// A string or an array of strings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The values as a list.
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::One(s) => vec![s],
+            Self::Many(v) => v,
+        }
+    }
+}
+
+/// `[authn.basic]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBasic {}
+
+/// `[authn.api_key]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApiKey {
+    pub header: Option<Spanned<String>>,
+}
+
+/// `[network]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    #[serde(default)]
+    pub deny: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub trusted_proxies: Vec<Spanned<String>>,
+}
+
+/// One `[[rule]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub name: Spanned<String>,
+    pub path: Spanned<String>,
+    pub methods: Option<Spanned<Vec<String>>>,
+    pub host: Option<Spanned<String>>,
+    pub allow: Option<Spanned<String>>,
+    pub require: Option<Spanned<RawRequire>>,
+    #[serde(default)]
+    pub hide: bool,
+    pub authn: Option<Spanned<Vec<String>>>,
+}
+
+/// `require = "authenticated"` or `require = { roles = [...], scopes = [...] }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawRequire {
+    Word(String),
+    Table(BTreeMap<String, Vec<String>>),
+}

@@ -1,0 +1,149 @@
+//! `[[rule]]` tables into typed rules.
+
+use http::Method;
+use toml::Spanned;
+
+use super::error::Issues;
+use super::raw::{RawRequire, RawRule};
+use crate::rules::{Access, Requirement, Rule, RuleSet, Schemes, compile_pattern};
+
+/// Converts every rule, recording each problem; `None` when any rule is broken.
+pub(super) fn rules(raw: Vec<Spanned<RawRule>>, available: Schemes, issues: &mut Issues<'_>) -> Option<RuleSet> {
+    let mut out = Vec::new();
+    let mut broken = false;
+    for (i, rule) in raw.into_iter().enumerate() {
+        let span = rule.span();
+        match one_rule(&format!("rule[{i}]"), span, rule.into_inner(), available, issues) {
+            Some(rule) => out.push(rule),
+            None => broken = true,
+        }
+    }
+    if broken {
+        return None;
+    }
+    RuleSet::new(out).ok()
+}
+
+fn one_rule(
+    key: &str,
+    span: std::ops::Range<usize>,
+    raw: RawRule,
+    available: Schemes,
+    issues: &mut Issues<'_>,
+) -> Option<Rule> {
+    let path = raw.path.get_ref();
+    let path_ok = path.starts_with('/') && compile_pattern(path).is_ok();
+    if !path_ok {
+        issues.add(format!("{key}.path"), raw.path.span(), "must be a glob starting with `/`, like `/admin/**`");
+    }
+    let methods = methods(key, raw.methods, issues);
+    let access = access(key, span.clone(), raw.allow, raw.require, issues);
+    let schemes = schemes(key, raw.authn, available, issues);
+    if let (Some(Access::Authenticated(_)), Some(s)) = (&access, schemes) {
+        if s.is_empty() {
+            issues.add(format!("{key}.require"), span, "needs an authenticator: configure one under `[authn]`");
+            return None;
+        }
+    }
+    let host = raw.host.map(|h| h.into_inner().to_ascii_lowercase());
+    Some(Rule {
+        name: raw.name.into_inner(),
+        path: path_ok.then(|| raw.path.into_inner())?,
+        methods: methods?,
+        host,
+        access: access?,
+        hide: raw.hide,
+        schemes: schemes?,
+    })
+}
+
+fn methods(key: &str, raw: Option<Spanned<Vec<String>>>, issues: &mut Issues<'_>) -> Option<Option<Vec<Method>>> {
+    let Some(raw) = raw else { return Some(None) };
+    let parsed: Result<Vec<Method>, _> = raw
+        .get_ref()
+        .iter()
+        .map(|m| Method::from_bytes(m.to_ascii_uppercase().as_bytes()))
+        .collect();
+    match parsed {
+        Ok(list) if !list.is_empty() => Some(Some(list)),
+        _ => {
+            issues.add(format!("{key}.methods"), raw.span(), "must be a non-empty list of HTTP methods");
+            None
+        }
+    }
+}
+
+fn access(
+    key: &str,
+    span: std::ops::Range<usize>,
+    allow: Option<Spanned<String>>,
+    require: Option<Spanned<RawRequire>>,
+    issues: &mut Issues<'_>,
+) -> Option<Access> {
+    match (allow, require) {
+        (Some(allow), None) => match allow.get_ref().as_str() {
+            "anyone" => Some(Access::Anyone),
+            "nobody" => Some(Access::Nobody),
+            other => {
+                issues.add(format!("{key}.allow"), allow.span(), format!("`{other}`: expected `anyone` or `nobody`"));
+                None
+            }
+        },
+        (None, Some(require)) => requirement(key, require, issues).map(Access::Authenticated),
+        (Some(allow), Some(_)) => {
+            issues.add(key.to_owned(), allow.span(), "set either `allow` or `require`, not both");
+            None
+        }
+        (None, None) => {
+            issues.add(key.to_owned(), span, "needs `allow` or `require`");
+            None
+        }
+    }
+}
+
+fn requirement(key: &str, require: Spanned<RawRequire>, issues: &mut Issues<'_>) -> Option<Requirement> {
+    let span = require.span();
+    let key = format!("{key}.require");
+    match require.into_inner() {
+        RawRequire::Word(w) if w == "authenticated" => Some(Requirement::default()),
+        RawRequire::Word(w) => {
+            issues.add(key, span, format!("`{w}`: expected `authenticated` or a table of roles/scopes"));
+            None
+        }
+        RawRequire::Table(mut table) => {
+            let roles = table.remove("roles").unwrap_or_default();
+            let scopes = table.remove("scopes").unwrap_or_default();
+            if let Some(unknown) = table.keys().next() {
+                issues.add(key, span, format!("unknown key `{unknown}`: expected `roles` or `scopes`"));
+                return None;
+            }
+            if roles.is_empty() && scopes.is_empty() {
+                issues.add(key, span, "name at least one role or scope");
+                return None;
+            }
+            Some(Requirement { roles, scopes })
+        }
+    }
+}
+
+fn schemes(key: &str, raw: Option<Spanned<Vec<String>>>, available: Schemes, issues: &mut Issues<'_>) -> Option<Schemes> {
+    let Some(raw) = raw else { return Some(available) };
+    let mut chosen = Schemes { jwt: false, basic: false, api_key: false };
+    for name in raw.get_ref() {
+        let (slot, on) = match name.as_str() {
+            "jwt" => (&mut chosen.jwt, available.jwt),
+            "basic" => (&mut chosen.basic, available.basic),
+            "api_key" => (&mut chosen.api_key, available.api_key),
+            other => {
+                issues.add(format!("{key}.authn"), raw.span(), format!("`{other}`: expected `jwt`, `basic` or `api_key`"));
+                return None;
+            }
+        };
+        if !on {
+            issues.add(format!("{key}.authn"), raw.span(), format!("`{name}` is not configured under `[authn]`"));
+            return None;
+        }
+        *slot = true;
+    }
+    Some(chosen)
+}

@@ -1,0 +1,105 @@
+//! The engine's verdicts as values: every denial carries its reason and its rule.
+
+use std::sync::Arc;
+
+use crate::credentials::SendingError;
+use crate::identity::{Identity, Rejection};
+use crate::path::PathError;
+use crate::rules::Rule;
+
+/// The answer for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The rule that decided, when one matched.
+    pub rule: Option<Arc<Rule>>,
+    /// What was decided.
+    pub verdict: Verdict,
+}
+
+/// Allow or deny. Exhaustive on purpose: a new case must break every caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Let the request through, with the caller's identity when one was proven.
+    Allow(Option<Identity>),
+    /// Refuse it, and why.
+    Deny(Deny),
+}
+
+/// Why a request is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deny {
+    /// The path cannot be normalized safely (400).
+    BadPath(PathError),
+    /// Credentials sent malformed, twice, or oversized (400 / 431).
+    BadSending(SendingError),
+    /// The client network is denied (403, before credentials are read).
+    Network,
+    /// No rule matches: default deny (403).
+    NoRule,
+    /// The rule lets no one in (403, or 404 when hidden).
+    Closed,
+    /// No usable credential was presented (401 with challenges, no error).
+    Unauthenticated,
+    /// The credential was judged and refused (401).
+    Rejected(Rejection),
+    /// Authenticated but missing one of the required scopes (403 `insufficient_scope`).
+    MissingScope {
+        /// Who asked.
+        identity: Identity,
+        /// Every scope the rule requires.
+        required: Vec<String>,
+    },
+    /// Authenticated but holding none of the required roles (403, or 404 when hidden).
+    MissingRole {
+        /// Who asked.
+        identity: Identity,
+        /// The roles that would do.
+        required: Vec<String>,
+    },
+    /// A key source or store is down, so nothing was judged (503, never 401).
+    Unavailable,
+}
+
+/// A credential routed to the authenticator that judges it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A JWT bearer token.
+    Jwt(String),
+    /// A `wdn_` API key (bearer or header).
+    ApiKey(String),
+    /// Basic user and password.
+    Basic {
+        /// The user name.
+        user: String,
+        /// The password.
+        password: String,
+    },
+}
+
+impl Credential {
+    /// The user name a failed attempt counts against, when there is one.
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            Self::Basic { user, .. } => Some(user),
+            _ => None,
+        }
+    }
+}
+
+/// Where the engine stands after the synchronous part of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Decided without authenticating.
+    Decided(Decision),
+    /// A credential must be judged first, then handed to [`crate::Engine::finish`].
+    Authenticate(Pending),
+}
+
+/// A request waiting for its credential to be judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The matched rule.
+    pub rule: Arc<Rule>,
+    /// The credential to judge.
+    pub credential: Credential,
+}

@@ -1,0 +1,122 @@
+//! Who a request is, and what an authenticator concluded about its credential.
+
+use std::fmt;
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// A signed JWT.
+    Jwt,
+    /// Basic with a stored user's password.
+    Basic,
+    /// A `wdn_` API key.
+    ApiKey,
+}
+
+impl AuthMethod {
+    /// The name used in headers and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Jwt => "jwt",
+            Self::Basic => "basic",
+            Self::ApiKey => "api_key",
+        }
+    }
+}
+
+impl fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// User name, key name or token subject.
+    pub subject: String,
+    /// Roles held.
+    pub roles: Vec<String>,
+    /// Scopes granted.
+    pub scopes: Vec<String>,
+    /// How the identity was proven.
+    pub method: AuthMethod,
+}
+
+/// Why a presented credential was not accepted (all answered 401).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// Basic: bad base64, unknown user, wrong password or disabled account — never told apart.
+    BadPassword,
+    /// A bearer token or API key that is not valid here.
+    InvalidToken(TokenProblem),
+}
+
+/// What is wrong with a bearer token; only `Expired` and `NotYetValid` are told to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// Not a compact JWS, or its parts do not decode.
+    Malformed,
+    /// The signature does not verify.
+    BadSignature,
+    /// `alg` is not allowed for the key (`none`, HS on an asymmetric key, …).
+    AlgorithmNotAllowed,
+    /// No key with this `kid`, or no key for this algorithm.
+    UnknownKey,
+    /// `crit` names an extension we do not understand.
+    UnknownCritical,
+    /// `exp` is past (with leeway).
+    Expired,
+    /// `nbf` or `iat` is in the future (with leeway).
+    NotYetValid,
+    /// A required claim is missing or has the wrong type.
+    BadClaims,
+    /// `iss` is not the configured issuer.
+    WrongIssuer,
+    /// `aud` does not name us.
+    WrongAudience,
+    /// `typ` is not an accepted type.
+    WrongType,
+    /// An unknown or revoked API key.
+    UnknownApiKey,
+}
+
+impl TokenProblem {
+    /// The generic, client-safe `error_description`.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Expired => "the access token expired",
+            Self::NotYetValid => "the access token is not valid yet",
+            _ => "the access token is invalid",
+        }
+    }
+
+    /// A short name for logs and `warden check`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::BadSignature => "bad_signature",
+            Self::AlgorithmNotAllowed => "algorithm_not_allowed",
+            Self::UnknownKey => "unknown_key",
+            Self::UnknownCritical => "unknown_critical_header",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::BadClaims => "bad_claims",
+            Self::WrongIssuer => "wrong_issuer",
+            Self::WrongAudience => "wrong_audience",
+            Self::WrongType => "wrong_type",
+            Self::UnknownApiKey => "unknown_api_key",
+        }
+    }
+}
+
+/// What an authenticator concluded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authn {
+    /// The credential proves this identity.
+    Authenticated(Identity),
+    /// The credential was judged and refused.
+    Rejected(Rejection),
+    /// The credential could not be judged: a key source or store is down (503, never 401).
+    Unavailable,
+}

@@ -1,0 +1,9 @@
+//! JWT bearer tokens: keys from JWKS, signature with a per-key algorithm allowlist, claims.
+
+mod claims;
+mod keys;
+mod verify;
+
+pub use claims::JwtPolicy;
+pub use keys::{KeySet, KeySetError, VerifyKey};
+pub use verify::verify;

@@ -1,0 +1,102 @@
+//! Verifying one bearer JWT: header checks, signature with an allowed key, then claims.
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde_json::{Map, Value};
+
+use super::claims::{self, JwtPolicy};
+use super::keys::{KeySet, VerifyKey};
+use crate::identity::{Authn, Rejection, TokenProblem};
+
+/// Verifies a compact JWS against the key set and the policy at time `now` (Unix seconds).
+pub fn verify(token: &str, keys: &KeySet, policy: &JwtPolicy, now: u64) -> Authn {
+    match verify_inner(token, keys, policy, now) {
+        Ok(identity) => Authn::Authenticated(identity),
+        Err(problem) => Authn::Rejected(Rejection::InvalidToken(problem)),
+    }
+}
+
+fn verify_inner(
+    token: &str,
+    keys: &KeySet,
+    policy: &JwtPolicy,
+    now: u64,
+) -> Result<crate::identity::Identity, TokenProblem> {
+    if token.split('.').count() != 3 {
+        return Err(TokenProblem::Malformed);
+    }
+    let header = jsonwebtoken::decode_header(token).map_err(|e| header_problem(e.kind()))?;
+    check_header(&header, policy)?;
+    let claims = verify_signature(token, keys, header.kid.as_deref(), header.alg)?;
+    claims::check(&claims, policy, now)
+}
+
+/// `crit` must be understood and `typ` accepted; `jku`, `x5u`, `x5c` and `jwk` are never used.
+fn check_header(header: &Header, policy: &JwtPolicy) -> Result<(), TokenProblem> {
+    if header.crit.as_ref().is_some_and(|c| !c.is_empty()) {
+        return Err(TokenProblem::UnknownCritical);
+    }
+    if let Some(accepted) = &policy.typ {
+        let typ = header.typ.as_deref().unwrap_or("");
+        let typ = typ
+            .get(..12)
+            .filter(|p| p.eq_ignore_ascii_case("application/"))
+            .map_or(typ, |_| &typ[12..]);
+        if !accepted.iter().any(|a| a.eq_ignore_ascii_case(typ)) {
+            return Err(TokenProblem::WrongType);
+        }
+    }
+    Ok(())
+}
+
+fn verify_signature(
+    token: &str,
+    keys: &KeySet,
+    kid: Option<&str>,
+    alg: Algorithm,
+) -> Result<Map<String, Value>, TokenProblem> {
+    let mut outcome = Err(TokenProblem::UnknownKey);
+    for key in keys.candidates(kid, alg) {
+        outcome = verify_with(token, key, alg);
+        if outcome.is_ok() {
+            break;
+        }
+    }
+    outcome
+}
+
+fn verify_with(token: &str, key: &VerifyKey, alg: Algorithm) -> Result<Map<String, Value>, TokenProblem> {
+    if !key.algorithms.contains(&alg) {
+        return Err(TokenProblem::AlgorithmNotAllowed);
+    }
+    let mut validation = Validation::new(alg);
+    // Time, issuer and audience are checked by `claims::check` with the caller's clock.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| signature_problem(e.kind()))
+}
+
+fn header_problem(kind: &ErrorKind) -> TokenProblem {
+    match kind {
+        ErrorKind::InvalidAlgorithmName | ErrorKind::UnsupportedAlgorithm | ErrorKind::MissingAlgorithm => {
+            TokenProblem::AlgorithmNotAllowed
+        }
+        _ => TokenProblem::Malformed,
+    }
+}
+
+fn signature_problem(kind: &ErrorKind) -> TokenProblem {
+    match kind {
+        ErrorKind::InvalidSignature => TokenProblem::BadSignature,
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => TokenProblem::AlgorithmNotAllowed,
+        ErrorKind::Json(_) | ErrorKind::Utf8(_) | ErrorKind::InvalidClaimFormat(_) => TokenProblem::BadClaims,
+        ErrorKind::InvalidEcdsaKey | ErrorKind::InvalidEddsaKey | ErrorKind::InvalidRsaKey(_) => {
+            TokenProblem::BadSignature
+        }
+        _ => TokenProblem::Malformed,
+    }
+}

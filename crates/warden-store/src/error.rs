@@ -1,0 +1,68 @@
+//! The crate's single error type.
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A user with this name already exists.
+    #[error("user already exists: {0}")]
+    UserExists(String),
+    /// No user with this name.
+    #[error("unknown user: {0}")]
+    UnknownUser(String),
+    /// No API key with this id.
+    #[error("unknown api key: {0}")]
+    UnknownKey(String),
+    /// The user or key name is not acceptable.
+    #[error("invalid name: {0}")]
+    InvalidName(String),
+    /// A role name is not acceptable.
+    #[error("invalid role: {0}")]
+    InvalidRole(String),
+    /// Password hashing or verification failed to run.
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    /// The system random generator failed.
+    #[error("random generator failed")]
+    Random,
+    /// The database file was written by a newer warden.
+    #[error("unsupported schema version {0}")]
+    SchemaVersion(i64),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The filesystem failed.
+    #[error("io error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl StoreError {
+    /// True when the store itself is unusable, so callers answer 503, never 401.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::Database(_) | Self::Io(_) | Self::SchemaVersion(_)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unavailable_only_for_backend_failures() {
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(StoreError::Io(std::io::Error::other("disk")).is_unavailable());
+        assert!(StoreError::SchemaVersion(2).is_unavailable());
+        assert!(!StoreError::UnknownUser("a".into()).is_unavailable());
+        assert!(!StoreError::Hash("x".into()).is_unavailable());
+        assert!(!StoreError::Random.is_unavailable());
+    }
+
+    #[test]
+    fn messages_are_lowercase_without_period() {
+        let msg = StoreError::UserExists("bob".into()).to_string();
+        assert_eq!(msg, "user already exists: bob");
+        assert_eq!(StoreError::Random.to_string(), "random generator failed");
+    }
+}

@@ -1,0 +1,114 @@
+//! SQLite backend: one database file shared by the CLI (writer) and the server.
+
+mod keys;
+mod schema;
+mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+use crate::{ApiKeyRecord, NewApiKey, Store, StoreError, UserRecord};
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "warden.db";
+
+/// [`Store`] backed by `data_dir/warden.db`; no caching, every call hits the file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the data directory and database, and migrates the schema.
+    pub async fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+        create_private_dir(data_dir)?;
+        let options = SqliteConnectOptions::new()
+            .filename(data_dir.join(DB_FILE))
+            .create_if_missing(true)
+            // WAL lets the server read while the CLI writes; the timeout rides out write locks.
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        schema::migrate(&pool).await?;
+        warm_dummy_hash().await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+/// Creates the directory (owner-only on Unix, since it holds password hashes).
+fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    Ok(())
+}
+
+/// Computes the dummy hash now so the first unknown-user login is not slower than the rest.
+async fn warm_dummy_hash() -> Result<(), StoreError> {
+    tokio::task::spawn_blocking(|| crate::password::dummy_hash().map(|_| ()))
+        .await
+        .map_err(|e| StoreError::Hash(e.to_string()))?
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn add_user(
+        &self,
+        name: &str,
+        password: &str,
+        roles: &[String],
+    ) -> Result<(), StoreError> {
+        users::add(&self.pool, name, password, roles).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        users::list(&self.pool).await
+    }
+
+    async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<(), StoreError> {
+        users::set_disabled(&self.pool, name, disabled).await
+    }
+
+    async fn set_password(&self, name: &str, password: &str) -> Result<(), StoreError> {
+        users::set_password(&self.pool, name, password).await
+    }
+
+    async fn check_password(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        users::check_password(&self.pool, name, password).await
+    }
+
+    async fn create_api_key(&self, name: &str, roles: &[String]) -> Result<NewApiKey, StoreError> {
+        keys::create(&self.pool, name, roles).await
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        keys::list(&self.pool).await
+    }
+
+    async fn revoke_api_key(&self, id: &str) -> Result<(), StoreError> {
+        keys::revoke(&self.pool, id).await
+    }
+
+    async fn check_api_key(&self, plaintext: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        keys::check(&self.pool, plaintext).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
