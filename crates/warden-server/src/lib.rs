@@ -1,1 +1,33 @@
-//! placeholder
+//! warden's HTTP edge: the decision server, key fetching, and turning outcomes into responses.
+
+pub mod app;
+pub mod authn;
+mod clock;
+pub mod keys;
+pub mod serve;
+
+use std::sync::Arc;
+
+use warden_core::{Config, Engine};
+use warden_store::{SqliteStore, Store};
+
+pub use app::{App, Evaluation, SharedApp};
+pub use clock::now_unix;
+
+/// Errors while starting the server.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened.
+    #[error("cannot open the store: {0}")]
+    Store(#[from] warden_store::StoreError),
+    /// JWT keys could not be loaded.
+    #[error("cannot load JWT keys: {0}")]
+    Keys(#[from] keys::KeyError),
+}
+
+/// Opens the store and keys for a configuration and builds the app.
+pub async fn build_app(config: Config) -> Result<SharedApp, StartError> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir).await?);
+    let authenticators = authn::Authenticators::new(&config, store).await?;
+    Ok(Arc::new(App::new(Engine::new(config), authenticators)))
+}

@@ -1,0 +1,48 @@
+//! `warden check`: explain one decision (rule, identity, verdict, status, headers) offline.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use warden_core::{Config, Flavour, Verdict};
+
+use crate::cli::CheckArgs;
+
+/// Evaluates the request described by the arguments with the real engine and store.
+pub async fn run(config: Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes()).context("invalid method")?;
+    let uri: Uri = args.path.parse().with_context(|| format!("invalid path `{}`", args.path))?;
+    let headers = headers(&args.headers)?;
+    let app = warden_server::build_app(config).await?;
+    let request = warden_server::app::parts(&method, &uri, &headers, args.peer);
+    let eval = app.evaluate(request, Flavour::Generic).await;
+    println!("request:  {} {}", eval.facts.method, eval.facts.path);
+    println!("rule:     {}", eval.decision.rule.as_ref().map_or("(none: default deny)", |r| r.name.as_str()));
+    match &eval.decision.verdict {
+        Verdict::Allow(Some(id)) => {
+            println!("identity: {} via {} (roles: {}; scopes: {})", id.subject, id.method, id.roles.join(","), id.scopes.join(" "));
+            println!("decision: allow");
+        }
+        Verdict::Allow(None) => println!("identity: (not read)\ndecision: allow"),
+        Verdict::Deny(why) => println!("decision: deny ({why:?})"),
+    }
+    println!("status:   {}", eval.outcome.status);
+    for (name, value) in &eval.outcome.headers {
+        println!("  {name}: {}", value.to_str().unwrap_or("<binary>"));
+    }
+    if !eval.outcome.body.is_empty() {
+        println!("body:\n{}", eval.outcome.body.trim_end());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn headers(raw: &[String]) -> anyhow::Result<HeaderMap> {
+    let mut map = HeaderMap::new();
+    for line in raw {
+        let (name, value) = line.split_once(':').with_context(|| format!("header `{line}` needs `Name: value`"))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes()).with_context(|| format!("invalid header name in `{line}`"))?;
+        let value = HeaderValue::from_str(value.trim()).with_context(|| format!("invalid header value in `{line}`"))?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
