@@ -52,14 +52,22 @@ pub async fn key(config: Config, command: KeyCommand) -> anyhow::Result<ExitCode
     match command {
         KeyCommand::Create { name, roles } => {
             let key = store.create_api_key(&name, &roles).await?;
-            eprintln!("created key {} for `{name}`; it is shown once, store it now:", key.id);
+            eprintln!(
+                "created key {} for `{name}`; it is shown once, store it now:",
+                key.id
+            );
             println!("{}", key.plaintext);
         }
         KeyCommand::List => {
             println!("{:<14} {:<24} {:<8} ROLES", "ID", "NAME", "STATUS");
             for k in store.list_api_keys().await? {
                 let status = if k.revoked { "revoked" } else { "active" };
-                println!("{:<14} {:<24} {status:<8} {}", k.id, k.name, k.roles.join(","));
+                println!(
+                    "{:<14} {:<24} {status:<8} {}",
+                    k.id,
+                    k.name,
+                    k.roles.join(",")
+                );
             }
         }
         KeyCommand::Revoke { id } => {
@@ -73,7 +81,9 @@ pub async fn key(config: Config, command: KeyCommand) -> anyhow::Result<ExitCode
 /// One line from standard input, without its line ending; empty passwords are refused.
 fn read_password() -> anyhow::Result<String> {
     let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input).context("cannot read the password from standard input")?;
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("cannot read the password from standard input")?;
     let password = input.lines().next().unwrap_or("").to_owned();
     anyhow::ensure!(!password.is_empty(), "the password is empty");
     Ok(password)

@@ -10,17 +10,33 @@ use crate::cli::CheckArgs;
 
 /// Evaluates the request described by the arguments with the real engine and store.
 pub async fn run(config: Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes()).context("invalid method")?;
-    let uri: Uri = args.path.parse().with_context(|| format!("invalid path `{}`", args.path))?;
+    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
+        .context("invalid method")?;
+    let uri: Uri = args
+        .path
+        .parse()
+        .with_context(|| format!("invalid path `{}`", args.path))?;
     let headers = headers(&args.headers)?;
     let app = warden_server::build_app(config).await?;
     let request = warden_server::app::parts(&method, &uri, &headers, args.peer);
     let eval = app.evaluate(request, Flavour::Generic).await;
     println!("request:  {} {}", eval.facts.method, eval.facts.path);
-    println!("rule:     {}", eval.decision.rule.as_ref().map_or("(none: default deny)", |r| r.name.as_str()));
+    println!(
+        "rule:     {}",
+        eval.decision
+            .rule
+            .as_ref()
+            .map_or("(none: default deny)", |r| r.name.as_str())
+    );
     match &eval.decision.verdict {
         Verdict::Allow(Some(id)) => {
-            println!("identity: {} via {} (roles: {}; scopes: {})", id.subject, id.method, id.roles.join(","), id.scopes.join(" "));
+            println!(
+                "identity: {} via {} (roles: {}; scopes: {})",
+                id.subject,
+                id.method,
+                id.roles.join(","),
+                id.scopes.join(" ")
+            );
             println!("decision: allow");
         }
         Verdict::Allow(None) => println!("identity: (not read)\ndecision: allow"),
@@ -39,9 +55,13 @@ pub async fn run(config: Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
 fn headers(raw: &[String]) -> anyhow::Result<HeaderMap> {
     let mut map = HeaderMap::new();
     for line in raw {
-        let (name, value) = line.split_once(':').with_context(|| format!("header `{line}` needs `Name: value`"))?;
-        let name = HeaderName::from_bytes(name.trim().as_bytes()).with_context(|| format!("invalid header name in `{line}`"))?;
-        let value = HeaderValue::from_str(value.trim()).with_context(|| format!("invalid header value in `{line}`"))?;
+        let (name, value) = line
+            .split_once(':')
+            .with_context(|| format!("header `{line}` needs `Name: value`"))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .with_context(|| format!("invalid header name in `{line}`"))?;
+        let value = HeaderValue::from_str(value.trim())
+            .with_context(|| format!("invalid header value in `{line}`"))?;
         map.append(name, value);
     }
     Ok(map)

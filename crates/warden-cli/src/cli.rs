@@ -9,7 +9,13 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "warden", version)]
 pub struct Cli {
     /// Configuration file.
-    #[arg(long, short, global = true, env = "WARDEN_CONFIG", default_value = "warden.toml")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "WARDEN_CONFIG",
+        default_value = "warden.toml"
+    )]
     pub config: PathBuf,
     /// Log as JSON lines.
     #[arg(long, global = true)]

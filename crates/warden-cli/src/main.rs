@@ -16,7 +16,10 @@ use cli::{Cli, Command, ConfigCommand};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_json);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -36,7 +39,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config_path = cli.config.as_path();
     match cli.command {
         Command::Serve => serve(config_path).await,
-        Command::Config { command: ConfigCommand::Check } => config_check(config_path),
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => config_check(config_path),
         Command::Check(args) => check::run(load(config_path)?, args).await,
         Command::User { command } => admin::user(load(config_path)?, command).await,
         Command::Key { command } => admin::key(load(config_path)?, command).await,
@@ -50,7 +55,8 @@ async fn serve(path: &Path) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    tracing::info!(%listen, "warden is listening");
+    let bound = listener.local_addr().unwrap_or(listen);
+    tracing::info!(listen = %bound, "warden is listening");
     warden_server::serve::serve(listener, app).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -58,7 +64,11 @@ async fn serve(path: &Path) -> anyhow::Result<ExitCode> {
 fn config_check(path: &Path) -> anyhow::Result<ExitCode> {
     match read_config(path)? {
         Ok(config) => {
-            println!("{}: ok ({} rules)", path.display(), config.rules.rules().len());
+            println!(
+                "{}: ok ({} rules)",
+                path.display(),
+                config.rules.rules().len()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => {
@@ -73,13 +83,18 @@ fn config_check(path: &Path) -> anyhow::Result<ExitCode> {
 /// Loads a configuration or fails with every problem listed.
 pub(crate) fn load(path: &Path) -> anyhow::Result<Config> {
     read_config(path)?.map_err(|errors| {
-        let lines: Vec<String> = errors.issues.iter().map(|i| format!("{}:{i}", path.display())).collect();
+        let lines: Vec<String> = errors
+            .issues
+            .iter()
+            .map(|i| format!("{}:{i}", path.display()))
+            .collect();
         anyhow::anyhow!("invalid configuration\n{}", lines.join("\n"))
     })
 }
 
 fn read_config(path: &Path) -> anyhow::Result<Result<Config, warden_core::config::ConfigErrors>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
     let base = path.parent().unwrap_or(Path::new("."));
     Ok(Config::parse(&text, base))
 }
@@ -87,7 +102,9 @@ fn read_config(path: &Path) -> anyhow::Result<Result<Config, warden_core::config
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {

@@ -36,7 +36,13 @@ pub fn challenges(realm: &str, schemes: Schemes, error: &BearerError) -> Vec<Str
     if schemes.bearer() {
         out.push(bearer(realm, error));
     }
-    if schemes.basic && !matches!(error, BearerError::InsufficientScope(_)) {
+    // Scope and request-syntax errors are Bearer's alone (RFC 6750); Basic is offered only when
+    // Bearer is not.
+    let bearer_only = matches!(
+        error,
+        BearerError::InsufficientScope(_) | BearerError::InvalidRequest
+    );
+    if schemes.basic && !(bearer_only && schemes.bearer()) {
         out.push(format!("Basic realm={}, charset=\"UTF-8\"", quote(realm)));
     }
     out
@@ -48,10 +54,16 @@ fn bearer(realm: &str, error: &BearerError) -> String {
         BearerError::None => format!("Bearer realm={realm}"),
         BearerError::InvalidRequest => format!("Bearer realm={realm}, error=\"invalid_request\""),
         BearerError::InvalidToken(description) => {
-            format!("Bearer realm={realm}, error=\"invalid_token\", error_description={}", quote(description))
+            format!(
+                "Bearer realm={realm}, error=\"invalid_token\", error_description={}",
+                quote(description)
+            )
         }
         BearerError::InsufficientScope(scope) => {
-            format!("Bearer realm={realm}, error=\"insufficient_scope\", scope={}", quote(scope))
+            format!(
+                "Bearer realm={realm}, error=\"insufficient_scope\", scope={}",
+                quote(scope)
+            )
         }
     }
 }
@@ -60,26 +72,40 @@ fn bearer(realm: &str, error: &BearerError) -> String {
 mod tests {
     use super::*;
 
-    const BOTH: Schemes = Schemes { jwt: true, basic: true, api_key: false };
+    const BOTH: Schemes = Schemes {
+        jwt: true,
+        basic: true,
+        api_key: false,
+    };
 
     #[test]
     fn realm_is_escaped_and_first() {
         let got = challenges("a \"b\" \\c", BOTH, &BearerError::None);
-        assert_eq!(got, vec![
-            r#"Bearer realm="a \"b\" \\c""#.to_owned(),
-            r#"Basic realm="a \"b\" \\c", charset="UTF-8""#.to_owned(),
-        ]);
+        assert_eq!(
+            got,
+            vec![
+                r#"Bearer realm="a \"b\" \\c""#.to_owned(),
+                r#"Basic realm="a \"b\" \\c", charset="UTF-8""#.to_owned(),
+            ]
+        );
     }
 
     #[test]
     fn scope_challenge_is_bearer_only() {
         let got = challenges("r", BOTH, &BearerError::InsufficientScope("a b".into()));
-        assert_eq!(got, vec![r#"Bearer realm="r", error="insufficient_scope", scope="a b""#.to_owned()]);
+        assert_eq!(
+            got,
+            vec![r#"Bearer realm="r", error="insufficient_scope", scope="a b""#.to_owned()]
+        );
     }
 
     #[test]
     fn basic_only_rule_has_no_bearer() {
-        let basic = Schemes { jwt: false, basic: true, api_key: false };
+        let basic = Schemes {
+            jwt: false,
+            basic: true,
+            api_key: false,
+        };
         let got = challenges("r", basic, &BearerError::InvalidRequest);
         assert_eq!(got, vec![r#"Basic realm="r", charset="UTF-8""#.to_owned()]);
     }

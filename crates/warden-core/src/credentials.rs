@@ -155,7 +155,15 @@ mod tests {
     fn bearer_grammar() {
         assert_eq!(auth("bearer abc"), Ok(Presented::Bearer("abc".into())));
         assert_eq!(auth("Bearer  abc=="), Ok(Presented::Bearer("abc==".into())));
-        for bad in ["Bearer", "Bearer ", "Bearer a b", "Bearer =abc", "Bearer\tabc", "Bearer a\"b", "(x) y"] {
+        for bad in [
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearer =abc",
+            "Bearer\tabc",
+            "Bearer a\"b",
+            "(x) y",
+        ] {
             assert_eq!(auth(bad), Err(SendingError::Malformed), "{bad:?}");
         }
     }
@@ -164,9 +172,18 @@ mod tests {
     fn basic_payloads() {
         assert_eq!(
             auth("Basic YWxpY2U6cHc6eA=="),
-            Ok(Presented::Basic { user: "alice".into(), password: "pw:x".into() })
+            Ok(Presented::Basic {
+                user: "alice".into(),
+                password: "pw:x".into()
+            })
         );
-        assert_eq!(auth("Basic Og=="), Ok(Presented::Basic { user: String::new(), password: String::new() }));
+        assert_eq!(
+            auth("Basic Og=="),
+            Ok(Presented::Basic {
+                user: String::new(),
+                password: String::new()
+            })
+        );
         for bad in ["Basic dXNlcg==", "Basic ####", "Basic", "BASIC YQ"] {
             assert_eq!(auth(bad), Ok(Presented::BadBasic), "{bad:?}");
         }
@@ -175,7 +192,10 @@ mod tests {
     #[test]
     fn other_schemes_are_unsupported() {
         assert_eq!(auth("Negotiate YIIB"), Ok(Presented::UnsupportedScheme));
-        assert_eq!(auth("Digest username=\"a\""), Ok(Presented::UnsupportedScheme));
+        assert_eq!(
+            auth("Digest username=\"a\""),
+            Ok(Presented::UnsupportedScheme)
+        );
     }
 
     #[test]

@@ -86,12 +86,16 @@ impl Engine {
 /// accept counts as no credential at all (401 with challenges, no error).
 fn route(presented: Presented, schemes: Schemes) -> Result<Credential, Deny> {
     match presented {
-        Presented::Bearer(token) if schemes.api_key && (token.starts_with("wdn_") || !schemes.jwt) => {
+        Presented::Bearer(token)
+            if schemes.api_key && (token.starts_with("wdn_") || !schemes.jwt) =>
+        {
             Ok(Credential::ApiKey(token))
         }
         Presented::Bearer(token) if schemes.jwt => Ok(Credential::Jwt(token)),
         Presented::ApiKeyHeader(key) if schemes.api_key => Ok(Credential::ApiKey(key)),
-        Presented::Basic { user, password } if schemes.basic => Ok(Credential::Basic { user, password }),
+        Presented::Basic { user, password } if schemes.basic => {
+            Ok(Credential::Basic { user, password })
+        }
         Presented::BadBasic if schemes.basic => Err(Deny::Rejected(Rejection::BadPassword)),
         _ => Err(Deny::Unauthenticated),
     }

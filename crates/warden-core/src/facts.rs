@@ -64,9 +64,20 @@ pub fn read(
     } else {
         (None, None, None)
     };
-    let target = target.unwrap_or_else(|| req.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned());
-    let (path, query) = target.split_once('?').map_or((target.as_str(), ""), |(p, q)| (p, q));
-    let xff = req.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    let target = target.unwrap_or_else(|| {
+        req.uri
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .to_owned()
+    });
+    let (path, query) = target
+        .split_once('?')
+        .map_or((target.as_str(), ""), |(p, q)| (p, q));
+    let xff = req
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
     // nginx passes client headers through untouched, so its flavour believes no address header.
     let client = match source {
         ForwardSource::Forwarded => policy.client_ip(req.peer, xff),
@@ -86,9 +97,18 @@ pub fn read(
 type Target = (Option<Method>, Option<String>, Option<String>);
 
 fn forwarded_target(req: RequestParts<'_>, source: ForwardSource) -> Target {
-    let text = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let text = |name: &str| {
+        req.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let (method, uri, host) = match source {
-        ForwardSource::Forwarded => ("x-forwarded-method", "x-forwarded-uri", text("x-forwarded-host")),
+        ForwardSource::Forwarded => (
+            "x-forwarded-method",
+            "x-forwarded-uri",
+            text("x-forwarded-host"),
+        ),
         ForwardSource::NginxOriginal => ("x-original-method", "x-original-uri", None),
     };
     let method = text(method).and_then(|m| Method::from_bytes(m.as_bytes()).ok());
@@ -106,16 +126,26 @@ fn own_host(req: RequestParts<'_>) -> Option<String> {
 fn strip_port(host: &str) -> String {
     let host = host.trim();
     let bare = if host.starts_with('[') {
-        host.split_once(']').map_or(host, |(h, _)| h).trim_start_matches('[')
+        host.split_once(']')
+            .map_or(host, |(h, _)| h)
+            .trim_start_matches('[')
     } else {
         host.rsplit_once(':').map_or(host, |(h, _)| h)
     };
     bare.to_ascii_lowercase()
 }
 
-fn raw_credentials(headers: &HeaderMap, query: &str, api_key: Option<&HeaderName>) -> RawCredentials {
+fn raw_credentials(
+    headers: &HeaderMap,
+    query: &str,
+    api_key: Option<&HeaderName>,
+) -> RawCredentials {
     let values = |name: &HeaderName| -> Vec<Vec<u8>> {
-        headers.get_all(name).iter().map(|v| v.as_bytes().to_vec()).collect()
+        headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.as_bytes().to_vec())
+            .collect()
     };
     RawCredentials {
         authorization: values(&header::AUTHORIZATION),
@@ -123,6 +153,11 @@ fn raw_credentials(headers: &HeaderMap, query: &str, api_key: Option<&HeaderName
         query_token: query
             .split('&')
             .any(|pair| pair.split('=').next() == Some("access_token")),
-        largest_cookie: headers.get_all(header::COOKIE).iter().map(|v| v.len()).max().unwrap_or(0),
+        largest_cookie: headers
+            .get_all(header::COOKIE)
+            .iter()
+            .map(|v| v.len())
+            .max()
+            .unwrap_or(0),
     }
 }

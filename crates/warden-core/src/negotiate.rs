@@ -33,7 +33,12 @@ pub fn body_kind(headers: &HeaderMap) -> BodyKind {
         return BodyKind::Problem;
     }
     let html = quality(&accept, "text", "html", false);
-    let json = quality(&accept, "application", "json", true).max(quality(&accept, "application", "problem+json", true));
+    let json = quality(&accept, "application", "json", true).max(quality(
+        &accept,
+        "application",
+        "problem+json",
+        true,
+    ));
     let text = quality(&accept, "text", "plain", true);
     if html > 0.0 && html > json {
         BodyKind::Html
@@ -51,7 +56,9 @@ fn quality(accept: &[&str], kind: &str, sub: &str, wildcards: bool) -> f32 {
     for range in accept.iter().flat_map(|v| v.split(',')) {
         let mut parts = range.split(';');
         let media = parts.next().unwrap_or("").trim();
-        let Some((k, s)) = media.split_once('/') else { continue };
+        let Some((k, s)) = media.split_once('/') else {
+            continue;
+        };
         let specificity = match (k.eq_ignore_ascii_case(kind), s.eq_ignore_ascii_case(sub)) {
             (true, true) => 2,
             (true, false) if s == "*" && wildcards => 1,
@@ -59,7 +66,11 @@ fn quality(accept: &[&str], kind: &str, sub: &str, wildcards: bool) -> f32 {
             _ => continue,
         };
         let q = parts
-            .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+            .filter_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .or_else(|| p.trim().strip_prefix("Q="))
+            })
             .find_map(|q| q.trim().parse::<f32>().ok())
             .unwrap_or(1.0);
         if best.is_none_or(|(spec, _)| specificity > spec) {
@@ -93,7 +104,10 @@ mod tests {
         assert_eq!(kind(Some("*/*"), Some("cors")), BodyKind::Problem);
         assert_eq!(kind(None, None), BodyKind::Problem);
         assert_eq!(kind(Some("application/json"), None), BodyKind::Problem);
-        assert_eq!(kind(Some("text/html;q=0.5, application/json"), None), BodyKind::Problem);
+        assert_eq!(
+            kind(Some("text/html;q=0.5, application/json"), None),
+            BodyKind::Problem
+        );
         assert_eq!(kind(Some("text/plain"), None), BodyKind::Plain);
         assert_eq!(kind(Some("image/png"), None), BodyKind::Plain);
     }

@@ -41,7 +41,11 @@ impl NetworkPolicy {
 
     /// The client address: the rightmost `X-Forwarded-For` entry that is not a trusted proxy,
     /// when the peer itself is trusted; otherwise the peer.
-    pub fn client_ip<'a>(&self, peer: IpAddr, forwarded_for: impl Iterator<Item = &'a str>) -> IpAddr {
+    pub fn client_ip<'a>(
+        &self,
+        peer: IpAddr,
+        forwarded_for: impl Iterator<Item = &'a str>,
+    ) -> IpAddr {
         if !self.is_trusted(peer) {
             return canonical(peer);
         }
@@ -81,7 +85,10 @@ mod tests {
         NetworkPolicy {
             deny: vec!["203.0.113.0/24".parse().unwrap()],
             allow: vec![],
-            trusted_proxies: vec!["127.0.0.1/32".parse().unwrap(), "10.0.0.0/8".parse().unwrap()],
+            trusted_proxies: vec![
+                "127.0.0.1/32".parse().unwrap(),
+                "10.0.0.0/8".parse().unwrap(),
+            ],
         }
     }
 
@@ -100,7 +107,10 @@ mod tests {
 
     #[test]
     fn garbage_hop_stops_the_walk() {
-        let ip = policy().client_ip("127.0.0.1".parse().unwrap(), ["198.51.100.1, junk"].into_iter());
+        let ip = policy().client_ip(
+            "127.0.0.1".parse().unwrap(),
+            ["198.51.100.1, junk"].into_iter(),
+        );
         assert_eq!(ip, "127.0.0.1".parse::<IpAddr>().unwrap());
     }
 

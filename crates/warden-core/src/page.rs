@@ -7,15 +7,30 @@ use crate::response::{Denial, RenderContext};
 
 /// The content type and body for a denial; `status` is the real status, even when the
 /// nginx flavour sends another.
-pub(crate) fn body(denial: &Denial<'_>, status: StatusCode, ctx: &RenderContext<'_>) -> (&'static str, String) {
+pub(crate) fn body(
+    denial: &Denial<'_>,
+    status: StatusCode,
+    ctx: &RenderContext<'_>,
+) -> (&'static str, String) {
     let title = status.canonical_reason().unwrap_or("Error");
     match ctx.body_kind {
-        BodyKind::Problem => ("application/problem+json", problem(denial, status, title, ctx.decision_id)),
+        BodyKind::Problem => (
+            "application/problem+json",
+            problem(denial, status, title, ctx.decision_id),
+        ),
         BodyKind::Plain => (
             "text/plain; charset=utf-8",
-            format!("{} {title}: {}\ndecision: {}\n", status.as_u16(), denial.detail, ctx.decision_id),
+            format!(
+                "{} {title}: {}\ndecision: {}\n",
+                status.as_u16(),
+                denial.detail,
+                ctx.decision_id
+            ),
         ),
-        BodyKind::Html => ("text/html; charset=utf-8", html(denial, status, title, ctx.decision_id)),
+        BodyKind::Html => (
+            "text/html; charset=utf-8",
+            html(denial, status, title, ctx.decision_id),
+        ),
     }
 }
 
@@ -34,7 +49,10 @@ fn problem(denial: &Denial<'_>, status: StatusCode, title: &str, id: &str) -> St
 
 fn html(denial: &Denial<'_>, status: StatusCode, title: &str, id: &str) -> String {
     let who = denial.identity.map_or_else(String::new, |i| {
-        format!("<p>You are signed in as <strong>{}</strong>.</p>\n", escape(&i.subject))
+        format!(
+            "<p>You are signed in as <strong>{}</strong>.</p>\n",
+            escape(&i.subject)
+        )
     });
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\

@@ -98,8 +98,15 @@ mod tests {
     #[test]
     fn spellings_of_admin_all_normalize_to_admin() {
         for raw in [
-            "/admin", "//admin", "/%61dmin", "/./admin", "/x/../admin", "/private/../admin",
-            "/admin;jsessionid=1", "/%2e%2e/admin", "/admin/.",
+            "/admin",
+            "//admin",
+            "/%61dmin",
+            "/./admin",
+            "/x/../admin",
+            "/private/../admin",
+            "/admin;jsessionid=1",
+            "/%2e%2e/admin",
+            "/admin/.",
         ] {
             let got = normalize(raw);
             assert!(

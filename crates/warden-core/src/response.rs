@@ -75,12 +75,20 @@ pub struct Denial<'a> {
 pub fn render(decision: &Decision, ctx: &RenderContext<'_>) -> Outcome {
     let mut headers = HeaderMap::new();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    insert(&mut headers, HeaderName::from_static(DECISION_HEADER), ctx.decision_id);
+    insert(
+        &mut headers,
+        HeaderName::from_static(DECISION_HEADER),
+        ctx.decision_id,
+    );
     let denial = match &decision.verdict {
         Verdict::Allow(identity) => {
             identity_headers(&mut headers, ctx.identity_headers, identity.as_ref());
             headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-            return Outcome { status: StatusCode::OK, headers, body: String::new() };
+            return Outcome {
+                status: StatusCode::OK,
+                headers,
+                body: String::new(),
+            };
         }
         Verdict::Deny(why) => classify(why, decision, ctx.realm),
     };
@@ -88,16 +96,37 @@ pub fn render(decision: &Decision, ctx: &RenderContext<'_>) -> Outcome {
 }
 
 fn classify<'a>(why: &'a Deny, decision: &Decision, realm: &str) -> Denial<'a> {
-    let schemes = decision.rule.as_ref().map_or(Schemes { jwt: false, basic: false, api_key: false }, |r| r.schemes);
+    let schemes = decision.rule.as_ref().map_or(
+        Schemes {
+            jwt: false,
+            basic: false,
+            api_key: false,
+        },
+        |r| r.schemes,
+    );
     let hidden = decision.rule.as_ref().is_some_and(|r| r.hide);
-    let forbidden = if hidden { StatusCode::NOT_FOUND } else { StatusCode::FORBIDDEN };
-    let deny = |status, code, detail: &str| Denial { status, code, detail: detail.to_owned(), challenges: Vec::new(), identity: None };
+    let forbidden = if hidden {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::FORBIDDEN
+    };
+    let deny = |status, code, detail: &str| Denial {
+        status,
+        code,
+        detail: detail.to_owned(),
+        challenges: Vec::new(),
+        identity: None,
+    };
     let challenge = |status, code, detail: &str, error: BearerError| Denial {
         challenges: challenges(realm, schemes, &error),
         ..deny(status, code, detail)
     };
     match why {
-        Deny::BadPath(e) => deny(StatusCode::BAD_REQUEST, "bad_path", &format!("The request path is refused: {e}.")),
+        Deny::BadPath(e) => deny(
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+            &format!("The request path is refused: {e}."),
+        ),
         Deny::BadSending(SendingError::TooLarge) => deny(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "header_too_large",
@@ -109,8 +138,16 @@ fn classify<'a>(why: &'a Deny, decision: &Decision, realm: &str) -> Denial<'a> {
             &format!("The credentials are refused: {e}."),
             BearerError::InvalidRequest,
         ),
-        Deny::Network => deny(StatusCode::FORBIDDEN, "network_denied", "Requests from your network are not allowed."),
-        Deny::NoRule => deny(StatusCode::FORBIDDEN, "no_rule", "No access rule allows this request."),
+        Deny::Network => deny(
+            StatusCode::FORBIDDEN,
+            "network_denied",
+            "Requests from your network are not allowed.",
+        ),
+        Deny::NoRule => deny(
+            StatusCode::FORBIDDEN,
+            "no_rule",
+            "No access rule allows this request.",
+        ),
         Deny::Closed => deny(forbidden, "closed", "This resource is closed."),
         Deny::Unauthenticated => challenge(
             StatusCode::UNAUTHORIZED,
@@ -141,7 +178,11 @@ fn classify<'a>(why: &'a Deny, decision: &Decision, realm: &str) -> Denial<'a> {
         },
         Deny::MissingRole { identity, .. } => Denial {
             identity: Some(identity),
-            ..deny(forbidden, "forbidden", "You do not have permission for this resource.")
+            ..deny(
+                forbidden,
+                "forbidden",
+                "You do not have permission for this resource.",
+            )
         },
         Deny::Unavailable => deny(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -153,16 +194,26 @@ fn classify<'a>(why: &'a Deny, decision: &Decision, realm: &str) -> Denial<'a> {
 
 fn capitalized(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect::<String>() + ".")
+    c.next().map_or_else(String::new, |f| {
+        f.to_uppercase().chain(c).collect::<String>() + "."
+    })
 }
 
 fn finish(mut denial: Denial<'_>, mut headers: HeaderMap, ctx: &RenderContext<'_>) -> Outcome {
     let real = denial.status;
     if ctx.flavour == Flavour::Nginx {
         nginx_adapt(&mut denial, ctx.realm);
-        insert(&mut headers, HeaderName::from_static(STATUS_HEADER), real.as_str());
+        insert(
+            &mut headers,
+            HeaderName::from_static(STATUS_HEADER),
+            real.as_str(),
+        );
         if !denial.challenges.is_empty() {
-            insert(&mut headers, WWW_AUTHENTICATE, &denial.challenges.join(", "));
+            insert(
+                &mut headers,
+                WWW_AUTHENTICATE,
+                &denial.challenges.join(", "),
+            );
         }
     } else {
         for c in &denial.challenges {
@@ -178,7 +229,11 @@ fn finish(mut denial: Denial<'_>, mut headers: HeaderMap, ctx: &RenderContext<'_
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
     let body = if ctx.head { String::new() } else { body };
-    Outcome { status: denial.status, headers, body }
+    Outcome {
+        status: denial.status,
+        headers,
+        body,
+    }
 }
 
 /// nginx `auth_request` turns anything but 2xx/401/403 into 500: 400 and 431 become 401,
@@ -190,14 +245,22 @@ fn nginx_adapt(denial: &mut Denial<'_>, realm: &str) {
         _ => denial.status,
     };
     if denial.status == StatusCode::UNAUTHORIZED && denial.challenges.is_empty() {
-        denial.challenges.push(format!("Bearer realm={}, error=\"invalid_request\"", crate::challenge::quote(realm)));
+        denial.challenges.push(format!(
+            "Bearer realm={}, error=\"invalid_request\"",
+            crate::challenge::quote(realm)
+        ));
     }
 }
 
 fn identity_headers(headers: &mut HeaderMap, names: &IdentityHeaders, identity: Option<&Identity>) {
     // Always emitted, empty when anonymous, so a forged client copy never survives `copy_headers`.
     let (subject, roles, scopes, method) = identity.map_or_else(Default::default, |i| {
-        (i.subject.clone(), i.roles.join(","), i.scopes.join(" "), i.method.as_str().to_owned())
+        (
+            i.subject.clone(),
+            i.roles.join(","),
+            i.scopes.join(" "),
+            i.method.as_str().to_owned(),
+        )
     });
     insert(headers, names.subject.clone(), &header_safe(&subject));
     insert(headers, names.roles.clone(), &header_safe(&roles));

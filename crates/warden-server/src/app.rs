@@ -60,7 +60,10 @@ impl App {
         let decision = match self.engine.begin(&facts) {
             Step::Decided(decision) => decision,
             Step::Authenticate(pending) => {
-                let authn = self.authenticators.judge(&pending.credential, clock::now_unix()).await;
+                let authn = self
+                    .authenticators
+                    .judge(&pending.credential, clock::now_unix())
+                    .await;
                 self.engine.finish(pending, authn)
             }
         };
@@ -130,7 +133,12 @@ impl DecisionIds {
 }
 
 /// Builds request parts for callers that have no real request (`warden check`).
-pub fn parts<'a>(method: &'a Method, uri: &'a Uri, headers: &'a HeaderMap, peer: IpAddr) -> RequestParts<'a> {
+pub fn parts<'a>(
+    method: &'a Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    peer: IpAddr,
+) -> RequestParts<'a> {
     RequestParts {
         method,
         uri,

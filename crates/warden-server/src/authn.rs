@@ -17,7 +17,10 @@ pub struct Authenticators {
 
 impl Authenticators {
     /// Builds the authenticators; JWT keys are loaded (or scheduled) here.
-    pub async fn new(config: &Config, store: Arc<dyn Store>) -> Result<Self, crate::keys::KeyError> {
+    pub async fn new(
+        config: &Config,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, crate::keys::KeyError> {
         let jwt = match &config.jwt {
             Some(j) => Some((KeyProvider::start(j).await?, j.policy.clone())),
             None => None,
@@ -34,11 +37,13 @@ impl Authenticators {
     pub async fn judge(&self, credential: &Credential, now: u64) -> Authn {
         match credential {
             Credential::Jwt(token) => self.judge_jwt(token, now).await,
-            Credential::Basic { user, password } => match self.store.check_password(user, password).await {
-                Ok(Some(u)) => authenticated(u.name, u.roles, AuthMethod::Basic),
-                Ok(None) => Authn::Rejected(Rejection::BadPassword),
-                Err(e) => unavailable("user store", &e),
-            },
+            Credential::Basic { user, password } => {
+                match self.store.check_password(user, password).await {
+                    Ok(Some(u)) => authenticated(u.name, u.roles, AuthMethod::Basic),
+                    Ok(None) => Authn::Rejected(Rejection::BadPassword),
+                    Err(e) => unavailable("user store", &e),
+                }
+            }
             Credential::ApiKey(key) => match self.store.check_api_key(key).await {
                 Ok(Some(k)) => authenticated(k.name, k.roles, AuthMethod::ApiKey),
                 Ok(None) => Authn::Rejected(Rejection::InvalidToken(TokenProblem::UnknownApiKey)),
@@ -60,11 +65,13 @@ impl Authenticators {
             return Authn::Unavailable;
         };
         let verdict = jwt::verify(token, &set, policy, now);
-        let unknown_kid = verdict == Authn::Rejected(Rejection::InvalidToken(TokenProblem::UnknownKey));
-        if unknown_kid && keys.refresh_for_unknown_kid().await {
-            if let Some(set) = keys.current() {
-                return jwt::verify(token, &set, policy, now);
-            }
+        let unknown_kid =
+            verdict == Authn::Rejected(Rejection::InvalidToken(TokenProblem::UnknownKey));
+        if unknown_kid
+            && keys.refresh_for_unknown_kid().await
+            && let Some(set) = keys.current()
+        {
+            return jwt::verify(token, &set, policy, now);
         }
         verdict
     }

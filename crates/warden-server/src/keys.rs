@@ -78,10 +78,12 @@ impl KeyProvider {
         *self.last_fetch.lock().await = Some(Instant::now());
         let set = match &self.source {
             KeySource::File(path) => {
-                let bytes = tokio::fs::read(path).await.map_err(|source| KeyError::File {
-                    path: path.display().to_string(),
-                    source,
-                })?;
+                let bytes = tokio::fs::read(path)
+                    .await
+                    .map_err(|source| KeyError::File {
+                        path: path.display().to_string(),
+                        source,
+                    })?;
                 KeySet::from_jwks(&bytes)?
             }
             KeySource::Url(url) => KeySet::from_jwks(&self.fetch(url).await?)?,
@@ -97,7 +99,11 @@ impl KeyProvider {
         if matches!(self.source, KeySource::File(_)) {
             return false;
         }
-        let due = self.last_fetch.lock().await.is_none_or(|t| t.elapsed() >= KID_COOLDOWN);
+        let due = self
+            .last_fetch
+            .lock()
+            .await
+            .is_none_or(|t| t.elapsed() >= KID_COOLDOWN);
         due && self.reload().await.is_ok()
     }
 
@@ -123,7 +129,9 @@ async fn refresh_loop(provider: std::sync::Weak<KeyProvider>, every: Duration) {
     tick.tick().await;
     loop {
         tick.tick().await;
-        let Some(provider) = provider.upgrade() else { return };
+        let Some(provider) = provider.upgrade() else {
+            return;
+        };
         if let Err(e) = provider.reload().await {
             tracing::warn!(error = %e, "JWKS refresh failed; keeping the last good keys");
         }

@@ -82,7 +82,11 @@ async fn shutdown_signal() {
     }
 }
 
-async fn handle(app: SharedApp, peer: SocketAddr, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    app: SharedApp,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path();
     let flavour = match path {
         "/.warden/health" => return Ok(health(&app).await),
@@ -109,7 +113,8 @@ async fn health(app: &SharedApp) -> Response<Full<Bytes>> {
         plain(StatusCode::OK, "ok\n")
     } else {
         let mut r = plain(StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n");
-        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         r
     }
 }
@@ -118,7 +123,10 @@ fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *r.status_mut() = status;
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }

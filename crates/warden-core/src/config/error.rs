@@ -60,7 +60,12 @@ impl<'a> Issues<'a> {
     }
 
     /// Records a problem at a byte span of the source.
-    pub(crate) fn add(&mut self, key: impl Into<String>, span: Range<usize>, message: impl Into<String>) {
+    pub(crate) fn add(
+        &mut self,
+        key: impl Into<String>,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) {
         let (line, column) = line_column(self.source, span.start);
         self.found.push(ConfigIssue {
             key: key.into(),
@@ -108,5 +113,8 @@ fn enclosing_table(source: &str, offset: usize) -> String {
         .rev()
         .map(str::trim)
         .find(|l| l.starts_with('['))
-        .map_or_else(|| "(top level)".to_owned(), |l| l.trim_matches(['[', ']']).to_owned())
+        .map_or_else(
+            || "(top level)".to_owned(),
+            |l| l.trim_matches(['[', ']']).to_owned(),
+        )
 }

@@ -12,8 +12,8 @@ use http::HeaderName;
 use ipnet::IpNet;
 use toml::Spanned;
 
-pub use error::{ConfigErrors, ConfigIssue};
 use error::Issues;
+pub use error::{ConfigErrors, ConfigIssue};
 use raw::{RawAuthn, RawConfig, RawJwt, RawNetwork, RawServer};
 
 use crate::jwt::JwtPolicy;
@@ -80,10 +80,15 @@ impl Config {
     /// Parses and checks a configuration; relative paths are taken from `base_dir`
     /// (the directory of the file).
     pub fn parse(source: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
-        let raw: RawConfig = toml::from_str(source).map_err(|e| error::from_toml_error(source, &e))?;
+        let raw: RawConfig =
+            toml::from_str(source).map_err(|e| error::from_toml_error(source, &e))?;
         let mut issues = Issues::new(source);
         if *raw.version.get_ref() != 1 {
-            issues.add("version", raw.version.span(), "only `version = 1` is supported");
+            issues.add(
+                "version",
+                raw.version.span(),
+                "only `version = 1` is supported",
+            );
         }
         let server = server(raw.server.get_ref(), base_dir, &mut issues);
         let (jwt, basic, api_key_header) = authn(raw.authn, base_dir, &mut issues);
@@ -95,7 +100,8 @@ impl Config {
         };
         let rules = rules::rules(raw.rules, available, &mut issues);
         issues.finish()?;
-        let (Some((listen, realm, data_dir, identity_headers)), Some(rules)) = (server, rules) else {
+        let (Some((listen, realm, data_dir, identity_headers)), Some(rules)) = (server, rules)
+        else {
             return Err(ConfigErrors { issues: Vec::new() });
         };
         Ok(Config {
@@ -117,25 +123,61 @@ type Server = (SocketAddr, String, PathBuf, IdentityHeaders);
 fn server(raw: &RawServer, base_dir: &Path, issues: &mut Issues<'_>) -> Option<Server> {
     let listen = raw.listen.get_ref().parse::<SocketAddr>();
     if listen.is_err() {
-        issues.add("server.listen", raw.listen.span(), "expected an address like `127.0.0.1:4180`");
+        issues.add(
+            "server.listen",
+            raw.listen.span(),
+            "expected an address like `127.0.0.1:4180`",
+        );
     }
     let realm = raw.realm.get_ref();
     if realm.is_empty() || realm.chars().any(char::is_control) {
-        issues.add("server.realm", raw.realm.span(), "must be non-empty, without control characters");
+        issues.add(
+            "server.realm",
+            raw.realm.span(),
+            "must be non-empty, without control characters",
+        );
     }
     let data_dir = raw
         .data_dir
         .as_ref()
         .map_or_else(|| base_dir.join("data"), |d| base_dir.join(d.get_ref()));
     let headers = raw.identity_headers.as_ref();
-    let name = |key: &str, value: Option<&Spanned<String>>, default: &'static str, issues: &mut Issues<'_>| {
-        header_name(&format!("server.identity_headers.{key}"), value, default, issues)
+    let name = |key: &str,
+                value: Option<&Spanned<String>>,
+                default: &'static str,
+                issues: &mut Issues<'_>| {
+        header_name(
+            &format!("server.identity_headers.{key}"),
+            value,
+            default,
+            issues,
+        )
     };
     let identity_headers = IdentityHeaders {
-        subject: name("subject", headers.and_then(|h| h.subject.as_ref()), "x-auth-subject", issues)?,
-        roles: name("roles", headers.and_then(|h| h.roles.as_ref()), "x-auth-roles", issues)?,
-        scopes: name("scopes", headers.and_then(|h| h.scopes.as_ref()), "x-auth-scopes", issues)?,
-        method: name("method", headers.and_then(|h| h.method.as_ref()), "x-auth-method", issues)?,
+        subject: name(
+            "subject",
+            headers.and_then(|h| h.subject.as_ref()),
+            "x-auth-subject",
+            issues,
+        )?,
+        roles: name(
+            "roles",
+            headers.and_then(|h| h.roles.as_ref()),
+            "x-auth-roles",
+            issues,
+        )?,
+        scopes: name(
+            "scopes",
+            headers.and_then(|h| h.scopes.as_ref()),
+            "x-auth-scopes",
+            issues,
+        )?,
+        method: name(
+            "method",
+            headers.and_then(|h| h.method.as_ref()),
+            "x-auth-method",
+            issues,
+        )?,
     };
     Some((listen.ok()?, realm.clone(), data_dir, identity_headers))
 }
@@ -151,12 +193,20 @@ fn header_name(
     };
     let parsed = HeaderName::from_bytes(value.get_ref().as_bytes()).ok();
     if parsed.is_none() {
-        issues.add(key, value.span(), format!("`{}` is not a valid header name", value.get_ref()));
+        issues.add(
+            key,
+            value.span(),
+            format!("`{}` is not a valid header name", value.get_ref()),
+        );
     }
     parsed
 }
 
-fn authn(raw: RawAuthn, base_dir: &Path, issues: &mut Issues<'_>) -> (Option<JwtConfig>, bool, Option<HeaderName>) {
+fn authn(
+    raw: RawAuthn,
+    base_dir: &Path,
+    issues: &mut Issues<'_>,
+) -> (Option<JwtConfig>, bool, Option<HeaderName>) {
     let jwt = raw.jwt.and_then(|j| jwt(j, base_dir, issues));
     let api_key = raw.api_key.and_then(|k| {
         let header = k.into_inner().header;
@@ -170,21 +220,40 @@ fn jwt(raw: Spanned<RawJwt>, base_dir: &Path, issues: &mut Issues<'_>) -> Option
     let raw = raw.into_inner();
     let source = match (&raw.jwks_file, &raw.jwks_url) {
         (Some(file), None) => Some(KeySource::File(base_dir.join(file.get_ref()))),
-        (None, Some(url)) => jwks_url(url, raw.dangerous_allow_http_jwks_url.unwrap_or(false), issues),
+        (None, Some(url)) => jwks_url(
+            url,
+            raw.dangerous_allow_http_jwks_url.unwrap_or(false),
+            issues,
+        ),
         _ => {
-            issues.add("authn.jwt", span.clone(), "set exactly one of `jwks_file` and `jwks_url`");
+            issues.add(
+                "authn.jwt",
+                span.clone(),
+                "set exactly one of `jwks_file` and `jwks_url`",
+            );
             None
         }
     };
     let issuer = required(raw.issuer, "authn.jwt.issuer", span.clone(), issues);
-    let audience = required(raw.audience, "authn.jwt.audience", span, issues).map(raw::OneOrMany::into_vec);
+    let audience =
+        required(raw.audience, "authn.jwt.audience", span, issues).map(raw::OneOrMany::into_vec);
     let leeway = non_negative(raw.leeway_seconds, "authn.jwt.leeway_seconds", 30, issues);
-    let refresh = non_negative(raw.refresh_seconds, "authn.jwt.refresh_seconds", 300, issues).max(10);
+    let refresh = non_negative(
+        raw.refresh_seconds,
+        "authn.jwt.refresh_seconds",
+        300,
+        issues,
+    )
+    .max(10);
     let policy = JwtPolicy {
         issuer: issuer?,
         audience: audience?,
-        roles_claim: raw.roles_claim.map_or_else(|| "roles".into(), Spanned::into_inner),
-        scopes_claim: raw.scopes_claim.map_or_else(|| "scope".into(), Spanned::into_inner),
+        roles_claim: raw
+            .roles_claim
+            .map_or_else(|| "roles".into(), Spanned::into_inner),
+        scopes_claim: raw
+            .scopes_claim
+            .map_or_else(|| "scope".into(), Spanned::into_inner),
         leeway,
         typ: raw.typ.map(|t| t.into_inner().into_vec()),
     };
@@ -200,21 +269,32 @@ fn jwks_url(url: &Spanned<String>, allow_http: bool, issues: &mut Issues<'_>) ->
     let https = value.starts_with("https://");
     let http_ok = allow_http && value.starts_with("http://");
     if !(https || http_ok) {
-        let hint = "must be an https:// URL (set `dangerous_allow_http_jwks_url = true` for plain http)";
+        let hint =
+            "must be an https:// URL (set `dangerous_allow_http_jwks_url = true` for plain http)";
         issues.add("authn.jwt.jwks_url", url.span(), hint);
         return None;
     }
     Some(KeySource::Url(value.clone()))
 }
 
-fn required<T>(value: Option<Spanned<T>>, key: &str, span: std::ops::Range<usize>, issues: &mut Issues<'_>) -> Option<T> {
+fn required<T>(
+    value: Option<Spanned<T>>,
+    key: &str,
+    span: std::ops::Range<usize>,
+    issues: &mut Issues<'_>,
+) -> Option<T> {
     if value.is_none() {
         issues.add(key, span, "is required");
     }
     value.map(Spanned::into_inner)
 }
 
-fn non_negative(value: Option<Spanned<i64>>, key: &str, default: u64, issues: &mut Issues<'_>) -> u64 {
+fn non_negative(
+    value: Option<Spanned<i64>>,
+    key: &str,
+    default: u64,
+    issues: &mut Issues<'_>,
+) -> u64 {
     let Some(value) = value else { return default };
     u64::try_from(*value.get_ref()).unwrap_or_else(|_| {
         issues.add(key, value.span(), "must not be negative");
@@ -231,7 +311,11 @@ fn network(raw: &RawNetwork, issues: &mut Issues<'_>) -> NetworkPolicy {
                     .parse::<IpNet>()
                     .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from));
                 if parsed.is_err() {
-                    issues.add(key, entry.span(), format!("`{text}` is not an address or CIDR block"));
+                    issues.add(
+                        key,
+                        entry.span(),
+                        format!("`{text}` is not an address or CIDR block"),
+                    );
                 }
                 parsed.ok()
             })

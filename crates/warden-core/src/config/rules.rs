@@ -8,12 +8,22 @@ use super::raw::{RawRequire, RawRule};
 use crate::rules::{Access, Requirement, Rule, RuleSet, Schemes, compile_pattern};
 
 /// Converts every rule, recording each problem; `None` when any rule is broken.
-pub(super) fn rules(raw: Vec<Spanned<RawRule>>, available: Schemes, issues: &mut Issues<'_>) -> Option<RuleSet> {
+pub(super) fn rules(
+    raw: Vec<Spanned<RawRule>>,
+    available: Schemes,
+    issues: &mut Issues<'_>,
+) -> Option<RuleSet> {
     let mut out = Vec::new();
     let mut broken = false;
     for (i, rule) in raw.into_iter().enumerate() {
         let span = rule.span();
-        match one_rule(&format!("rule[{i}]"), span, rule.into_inner(), available, issues) {
+        match one_rule(
+            &format!("rule[{i}]"),
+            span,
+            rule.into_inner(),
+            available,
+            issues,
+        ) {
             Some(rule) => out.push(rule),
             None => broken = true,
         }
@@ -34,16 +44,24 @@ fn one_rule(
     let path = raw.path.get_ref();
     let path_ok = path.starts_with('/') && compile_pattern(path).is_ok();
     if !path_ok {
-        issues.add(format!("{key}.path"), raw.path.span(), "must be a glob starting with `/`, like `/admin/**`");
+        issues.add(
+            format!("{key}.path"),
+            raw.path.span(),
+            "must be a glob starting with `/`, like `/admin/**`",
+        );
     }
     let methods = methods(key, raw.methods, issues);
     let access = access(key, span.clone(), raw.allow, raw.require, issues);
     let schemes = schemes(key, raw.authn, available, issues);
-    if let (Some(Access::Authenticated(_)), Some(s)) = (&access, schemes) {
-        if s.is_empty() {
-            issues.add(format!("{key}.require"), span, "needs an authenticator: configure one under `[authn]`");
-            return None;
-        }
+    if let (Some(Access::Authenticated(_)), Some(s)) = (&access, schemes)
+        && s.is_empty()
+    {
+        issues.add(
+            format!("{key}.require"),
+            span,
+            "needs an authenticator: configure one under `[authn]`",
+        );
+        return None;
     }
     let host = raw.host.map(|h| h.into_inner().to_ascii_lowercase());
     Some(Rule {
@@ -57,7 +75,11 @@ fn one_rule(
     })
 }
 
-fn methods(key: &str, raw: Option<Spanned<Vec<String>>>, issues: &mut Issues<'_>) -> Option<Option<Vec<Method>>> {
+fn methods(
+    key: &str,
+    raw: Option<Spanned<Vec<String>>>,
+    issues: &mut Issues<'_>,
+) -> Option<Option<Vec<Method>>> {
     let Some(raw) = raw else { return Some(None) };
     let parsed: Result<Vec<Method>, _> = raw
         .get_ref()
@@ -67,7 +89,11 @@ fn methods(key: &str, raw: Option<Spanned<Vec<String>>>, issues: &mut Issues<'_>
     match parsed {
         Ok(list) if !list.is_empty() => Some(Some(list)),
         _ => {
-            issues.add(format!("{key}.methods"), raw.span(), "must be a non-empty list of HTTP methods");
+            issues.add(
+                format!("{key}.methods"),
+                raw.span(),
+                "must be a non-empty list of HTTP methods",
+            );
             None
         }
     }
@@ -85,13 +111,21 @@ fn access(
             "anyone" => Some(Access::Anyone),
             "nobody" => Some(Access::Nobody),
             other => {
-                issues.add(format!("{key}.allow"), allow.span(), format!("`{other}`: expected `anyone` or `nobody`"));
+                issues.add(
+                    format!("{key}.allow"),
+                    allow.span(),
+                    format!("`{other}`: expected `anyone` or `nobody`"),
+                );
                 None
             }
         },
         (None, Some(require)) => requirement(key, require, issues).map(Access::Authenticated),
         (Some(allow), Some(_)) => {
-            issues.add(key.to_owned(), allow.span(), "set either `allow` or `require`, not both");
+            issues.add(
+                key.to_owned(),
+                allow.span(),
+                "set either `allow` or `require`, not both",
+            );
             None
         }
         (None, None) => {
@@ -101,20 +135,32 @@ fn access(
     }
 }
 
-fn requirement(key: &str, require: Spanned<RawRequire>, issues: &mut Issues<'_>) -> Option<Requirement> {
+fn requirement(
+    key: &str,
+    require: Spanned<RawRequire>,
+    issues: &mut Issues<'_>,
+) -> Option<Requirement> {
     let span = require.span();
     let key = format!("{key}.require");
     match require.into_inner() {
         RawRequire::Word(w) if w == "authenticated" => Some(Requirement::default()),
         RawRequire::Word(w) => {
-            issues.add(key, span, format!("`{w}`: expected `authenticated` or a table of roles/scopes"));
+            issues.add(
+                key,
+                span,
+                format!("`{w}`: expected `authenticated` or a table of roles/scopes"),
+            );
             None
         }
         RawRequire::Table(mut table) => {
             let roles = table.remove("roles").unwrap_or_default();
             let scopes = table.remove("scopes").unwrap_or_default();
             if let Some(unknown) = table.keys().next() {
-                issues.add(key, span, format!("unknown key `{unknown}`: expected `roles` or `scopes`"));
+                issues.add(
+                    key,
+                    span,
+                    format!("unknown key `{unknown}`: expected `roles` or `scopes`"),
+                );
                 return None;
             }
             if roles.is_empty() && scopes.is_empty() {
@@ -126,21 +172,40 @@ fn requirement(key: &str, require: Spanned<RawRequire>, issues: &mut Issues<'_>)
     }
 }
 
-fn schemes(key: &str, raw: Option<Spanned<Vec<String>>>, available: Schemes, issues: &mut Issues<'_>) -> Option<Schemes> {
-    let Some(raw) = raw else { return Some(available) };
-    let mut chosen = Schemes { jwt: false, basic: false, api_key: false };
+fn schemes(
+    key: &str,
+    raw: Option<Spanned<Vec<String>>>,
+    available: Schemes,
+    issues: &mut Issues<'_>,
+) -> Option<Schemes> {
+    let Some(raw) = raw else {
+        return Some(available);
+    };
+    let mut chosen = Schemes {
+        jwt: false,
+        basic: false,
+        api_key: false,
+    };
     for name in raw.get_ref() {
         let (slot, on) = match name.as_str() {
             "jwt" => (&mut chosen.jwt, available.jwt),
             "basic" => (&mut chosen.basic, available.basic),
             "api_key" => (&mut chosen.api_key, available.api_key),
             other => {
-                issues.add(format!("{key}.authn"), raw.span(), format!("`{other}`: expected `jwt`, `basic` or `api_key`"));
+                issues.add(
+                    format!("{key}.authn"),
+                    raw.span(),
+                    format!("`{other}`: expected `jwt`, `basic` or `api_key`"),
+                );
                 return None;
             }
         };
         if !on {
-            issues.add(format!("{key}.authn"), raw.span(), format!("`{name}` is not configured under `[authn]`"));
+            issues.add(
+                format!("{key}.authn"),
+                raw.span(),
+                format!("`{name}` is not configured under `[authn]`"),
+            );
             return None;
         }
         *slot = true;

@@ -22,7 +22,11 @@ pub struct JwtPolicy {
 }
 
 /// Checks `exp` (required), `nbf`, `iat`, `iss`, `aud` and `sub`, then builds the identity.
-pub(crate) fn check(claims: &Map<String, Value>, policy: &JwtPolicy, now: u64) -> Result<Identity, TokenProblem> {
+pub(crate) fn check(
+    claims: &Map<String, Value>,
+    policy: &JwtPolicy,
+    now: u64,
+) -> Result<Identity, TokenProblem> {
     let exp = numeric(claims, "exp")?.ok_or(TokenProblem::BadClaims)?;
     // RFC 7519: the current time must be before `exp`; leeway absorbs clock skew.
     if now as f64 >= exp + policy.leeway as f64 {

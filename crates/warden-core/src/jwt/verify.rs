@@ -65,7 +65,11 @@ fn verify_signature(
     outcome
 }
 
-fn verify_with(token: &str, key: &VerifyKey, alg: Algorithm) -> Result<Map<String, Value>, TokenProblem> {
+fn verify_with(
+    token: &str,
+    key: &VerifyKey,
+    alg: Algorithm,
+) -> Result<Map<String, Value>, TokenProblem> {
     if !key.algorithms.contains(&alg) {
         return Err(TokenProblem::AlgorithmNotAllowed);
     }
@@ -82,9 +86,9 @@ fn verify_with(token: &str, key: &VerifyKey, alg: Algorithm) -> Result<Map<Strin
 
 fn header_problem(kind: &ErrorKind) -> TokenProblem {
     match kind {
-        ErrorKind::InvalidAlgorithmName | ErrorKind::UnsupportedAlgorithm | ErrorKind::MissingAlgorithm => {
-            TokenProblem::AlgorithmNotAllowed
-        }
+        ErrorKind::InvalidAlgorithmName
+        | ErrorKind::UnsupportedAlgorithm
+        | ErrorKind::MissingAlgorithm => TokenProblem::AlgorithmNotAllowed,
         _ => TokenProblem::Malformed,
     }
 }
@@ -92,8 +96,12 @@ fn header_problem(kind: &ErrorKind) -> TokenProblem {
 fn signature_problem(kind: &ErrorKind) -> TokenProblem {
     match kind {
         ErrorKind::InvalidSignature => TokenProblem::BadSignature,
-        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => TokenProblem::AlgorithmNotAllowed,
-        ErrorKind::Json(_) | ErrorKind::Utf8(_) | ErrorKind::InvalidClaimFormat(_) => TokenProblem::BadClaims,
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+            TokenProblem::AlgorithmNotAllowed
+        }
+        ErrorKind::Json(_) | ErrorKind::Utf8(_) | ErrorKind::InvalidClaimFormat(_) => {
+            TokenProblem::BadClaims
+        }
         ErrorKind::InvalidEcdsaKey | ErrorKind::InvalidEddsaKey | ErrorKind::InvalidRsaKey(_) => {
             TokenProblem::BadSignature
         }
