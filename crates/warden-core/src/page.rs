@@ -5,8 +5,7 @@ use http::StatusCode;
 use crate::negotiate::BodyKind;
 use crate::response::{Denial, RenderContext};
 
-/// The content type and body for a denial; `status` is the real status, even when the
-/// nginx flavour sends another.
+/// The content type and body for a denial sent with `status`.
 pub(crate) fn body(
     denial: &Denial<'_>,
     status: StatusCode,

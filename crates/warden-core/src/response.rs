@@ -225,7 +225,9 @@ fn finish(mut denial: Denial<'_>, mut headers: HeaderMap, ctx: &RenderContext<'_
     if real == StatusCode::SERVICE_UNAVAILABLE {
         headers.insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_UNAVAILABLE));
     }
-    let (content_type, body) = page::body(&denial, real, ctx);
+    // RFC 9457: the body's `status` is the status actually sent; the nginx flavour's real one
+    // travels in `X-Warden-Status`.
+    let (content_type, body) = page::body(&denial, denial.status, ctx);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
     let body = if ctx.head { String::new() } else { body };
