@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser as _;
 use warden_core::Config;
+use warden_server::LoadError;
 
 use cli::{Cli, Command, ConfigCommand};
 
@@ -49,54 +50,57 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(path: &Path) -> anyhow::Result<ExitCode> {
-    let config = load(path)?;
-    let listen = config.listen;
-    let app = warden_server::build_app(config).await?;
+    let live = warden_server::Live::start(path)
+        .await
+        .map_err(|e| explain(path, e))?;
+    let listen = live.app().engine().config().listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let bound = listener.local_addr().unwrap_or(listen);
     tracing::info!(listen = %bound, "warden is listening");
-    warden_server::serve::serve(listener, app).await?;
+    tokio::spawn(warden_server::live::reload_on_hangup(live.clone()));
+    warden_server::serve::serve(listener, live).await?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn config_check(path: &Path) -> anyhow::Result<ExitCode> {
-    match read_config(path)? {
+    match warden_server::read_config(path) {
         Ok(config) => {
-            println!(
-                "{}: ok ({} rules)",
-                path.display(),
-                config.rules.rules().len()
-            );
+            let rules = config.rules.rules().len();
+            println!("{}: ok ({rules} rules)", path.display());
             Ok(ExitCode::SUCCESS)
         }
-        Err(errors) => {
-            for issue in &errors.issues {
-                eprintln!("{}:{issue}", path.display());
-            }
+        Err(LoadError::Invalid { errors, .. }) => {
+            eprint!("{}", located(path, &errors));
             Ok(ExitCode::FAILURE)
         }
+        Err(e) => Err(e.into()),
     }
 }
 
 /// Loads a configuration or fails with every problem listed.
 pub(crate) fn load(path: &Path) -> anyhow::Result<Config> {
-    read_config(path)?.map_err(|errors| {
-        let lines: Vec<String> = errors
-            .issues
-            .iter()
-            .map(|i| format!("{}:{i}", path.display()))
-            .collect();
-        anyhow::anyhow!("invalid configuration\n{}", lines.join("\n"))
-    })
+    warden_server::read_config(path).map_err(|e| explain(path, e))
 }
 
-fn read_config(path: &Path) -> anyhow::Result<Result<Config, warden_core::config::ConfigErrors>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    Ok(Config::parse(&text, base))
+/// Config problems listed with their locations; other load errors as they are.
+fn explain(path: &Path, error: LoadError) -> anyhow::Error {
+    match error {
+        LoadError::Invalid { errors, .. } => {
+            anyhow::anyhow!("invalid configuration\n{}", located(path, &errors))
+        }
+        other => other.into(),
+    }
+}
+
+/// One `FILE:line L, column C: `key`: message` line per problem.
+fn located(path: &Path, errors: &warden_core::config::ConfigErrors) -> String {
+    errors
+        .issues
+        .iter()
+        .map(|i| format!("{}:{i}\n", path.display()))
+        .collect()
 }
 
 fn init_logging(json: bool) {
@@ -104,7 +108,8 @@ fn init_logging(json: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     if json {
         builder.json().init();
     } else {

@@ -4,6 +4,7 @@ pub mod app;
 pub mod authn;
 mod clock;
 pub mod keys;
+pub mod live;
 pub mod serve;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use warden_store::{SqliteStore, Store};
 
 pub use app::{App, Evaluation, SharedApp};
 pub use clock::now_unix;
+pub use live::{Live, LoadError, read_config};
 
 /// Errors while starting the server.
 #[derive(Debug, thiserror::Error)]

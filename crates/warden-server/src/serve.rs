@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,12 +17,14 @@ use tokio::net::TcpListener;
 use warden_core::{Flavour, Outcome};
 
 use crate::app::{RESERVED, SharedApp, parts};
+use crate::live::Live;
 
 /// Slow clients get this long to send their headers (slowloris).
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
-pub async fn serve(listener: TcpListener, app: SharedApp) -> std::io::Result<()> {
+/// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish. Each request is
+/// answered by the app in force when it arrives.
+pub async fn serve(listener: TcpListener, live: Arc<Live>) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -40,8 +43,8 @@ pub async fn serve(listener: TcpListener, app: SharedApp) -> std::io::Result<()>
                         continue;
                     }
                 };
-                let app = app.clone();
-                let service = service_fn(move |req| handle(app.clone(), peer, req));
+                let live = live.clone();
+                let service = service_fn(move |req| handle(live.app(), peer, req));
                 let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
