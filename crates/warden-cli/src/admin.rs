@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use warden_core::Config;
 use warden_store::{SqliteStore, Store};
 
-use crate::cli::{KeyCommand, UserCommand};
+use crate::cli::{KeyCommand, SessionCommand, UserCommand};
 
 async fn open(config: &Config) -> anyhow::Result<SqliteStore> {
     SqliteStore::open(&config.data_dir)
@@ -78,6 +78,62 @@ pub async fn key(config: Config, command: KeyCommand) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
+/// Runs a session command.
+pub async fn session(config: Config, command: SessionCommand) -> anyhow::Result<ExitCode> {
+    let store = open(&config).await?;
+    match command {
+        SessionCommand::List => {
+            let now = i64::try_from(warden_server::now_unix())?;
+            println!(
+                "{:<14} {:<24} {:<20} {:<20} EXPIRES",
+                "ID", "USER", "SIGNED IN", "LAST SEEN"
+            );
+            for s in store.list_sessions(now).await? {
+                println!(
+                    "{:<14} {:<24} {:<20} {:<20} {}",
+                    s.id,
+                    s.user,
+                    timestamp(s.created_at),
+                    timestamp(s.last_seen),
+                    timestamp(s.expires_at)
+                );
+            }
+        }
+        SessionCommand::Revoke { id: Some(id), .. } => {
+            store.revoke_session(&id).await?;
+            println!("ended session {id}");
+        }
+        SessionCommand::Revoke {
+            user: Some(user), ..
+        } => {
+            let n = store.revoke_user_sessions(&user).await?;
+            println!("ended {n} session(s) of `{user}`");
+        }
+        SessionCommand::Revoke { .. } => anyhow::bail!("name a session id or `--user NAME`"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM:SS` UTC (civil-from-days, no date crate needed).
+fn timestamp(unix: i64) -> String {
+    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 /// One line from standard input, without its line ending; empty passwords are refused.
 fn read_password() -> anyhow::Result<String> {
     let mut input = String::new();
@@ -87,4 +143,14 @@ fn read_password() -> anyhow::Result<String> {
     let password = input.lines().next().unwrap_or("").to_owned();
     anyhow::ensure!(!password.is_empty(), "the password is empty");
     Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_are_utc_civil_dates() {
+        assert_eq!(super::timestamp(0), "1970-01-01 00:00:00");
+        assert_eq!(super::timestamp(1_800_000_000), "2027-01-15 08:00:00");
+        assert_eq!(super::timestamp(951_782_400), "2000-02-29 00:00:00");
+    }
 }

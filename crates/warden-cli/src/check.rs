@@ -28,20 +28,22 @@ pub async fn run(config: Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
             .as_ref()
             .map_or("(none: default deny)", |r| r.name.as_str())
     );
-    match &eval.decision.verdict {
-        Verdict::Allow(Some(id)) => {
-            println!(
-                "identity: {} via {} (roles: {}; scopes: {})",
-                id.subject,
-                id.method,
-                id.roles.join(","),
-                id.scopes.join(" ")
-            );
-            println!("decision: allow");
-        }
-        Verdict::Allow(None) => println!("identity: (not read)\ndecision: allow"),
-        Verdict::Deny(why) => println!("decision: deny ({why:?})"),
+    let (identity, decision) = match &eval.decision.verdict {
+        Verdict::Allow(identity) => (identity.as_ref(), "allow".to_owned()),
+        Verdict::Deny(why) => (why.identity(), format!("deny ({})", why.reason())),
+        Verdict::Preflight => (None, "CORS preflight (answered, not judged)".to_owned()),
+    };
+    match identity {
+        Some(id) => println!(
+            "identity: {} via {} (roles: {}; scopes: {})",
+            id.subject,
+            id.method,
+            id.roles.join(","),
+            id.scopes.join(" ")
+        ),
+        None => println!("identity: (none)"),
     }
+    println!("decision: {decision}");
     println!("status:   {}", eval.outcome.status);
     for (name, value) in &eval.outcome.headers {
         println!("  {name}: {}", value.to_str().unwrap_or("<binary>"));

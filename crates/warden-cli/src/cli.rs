@@ -46,6 +46,27 @@ pub enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Manage browser sessions in the store.
+    Session {
+        #[command(subcommand)]
+        command: SessionCommand,
+    },
+}
+
+/// `warden session …`
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// List sessions that have not reached their absolute expiry.
+    List,
+    /// End a session by id, or every session of a user with `--user`.
+    Revoke {
+        /// The session id shown by `session list`.
+        #[arg(required_unless_present = "user", conflicts_with = "user")]
+        id: Option<String>,
+        /// End every session of this user.
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 /// `warden config …`

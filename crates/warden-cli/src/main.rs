@@ -46,6 +46,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(load(config_path)?, args).await,
         Command::User { command } => admin::user(load(config_path)?, command).await,
         Command::Key { command } => admin::key(load(config_path)?, command).await,
+        Command::Session { command } => admin::session(load(config_path)?, command).await,
     }
 }
 

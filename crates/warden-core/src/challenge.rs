@@ -75,7 +75,7 @@ mod tests {
     const BOTH: Schemes = Schemes {
         jwt: true,
         basic: true,
-        api_key: false,
+        ..Schemes::NONE
     };
 
     #[test]
@@ -102,9 +102,8 @@ mod tests {
     #[test]
     fn basic_only_rule_has_no_bearer() {
         let basic = Schemes {
-            jwt: false,
             basic: true,
-            api_key: false,
+            ..Schemes::NONE
         };
         let got = challenges("r", basic, &BearerError::InvalidRequest);
         assert_eq!(got, vec![r#"Basic realm="r", charset="UTF-8""#.to_owned()]);

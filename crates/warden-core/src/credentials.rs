@@ -17,6 +17,8 @@ pub struct RawCredentials {
     pub query_token: bool,
     /// Size of the largest `Cookie` field line.
     pub largest_cookie: usize,
+    /// The session cookie, if any.
+    pub session: Option<String>,
 }
 
 /// The credential a request presents, once its syntax is known to be sound.
@@ -34,6 +36,8 @@ pub enum Presented {
     BadBasic,
     /// The configured API-key header.
     ApiKeyHeader(String),
+    /// A session cookie (only when nothing else is sent: a header wins over a cookie).
+    Session(String),
 }
 
 /// A credential sending that is refused before anything is checked.
@@ -81,6 +85,9 @@ pub fn extract(raw: &RawCredentials) -> Result<Presented, SendingError> {
             return Err(SendingError::Malformed);
         }
         return Ok(Presented::ApiKeyHeader(key.to_owned()));
+    }
+    if let Some(token) = &raw.session {
+        return Ok(Presented::Session(token.clone()));
     }
     // `access_token` in the query is refused unless enabled: it counts as no credential.
     Ok(Presented::Nothing)

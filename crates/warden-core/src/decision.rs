@@ -23,6 +23,8 @@ pub enum Verdict {
     Allow(Option<Identity>),
     /// Refuse it, and why.
     Deny(Deny),
+    /// A CORS preflight on a rule with CORS on: answered 204, never judged.
+    Preflight,
 }
 
 /// Why a request is refused.
@@ -58,6 +60,44 @@ pub enum Deny {
     },
     /// A key source or store is down, so nothing was judged (503, never 401).
     Unavailable,
+    /// Too many failed attempts; nothing was judged (429).
+    Throttled {
+        /// Seconds until another attempt is allowed.
+        retry_after: u64,
+    },
+}
+
+impl Deny {
+    /// A short, stable name for logs and `warden check` (never carries user data).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::BadPath(_) => "bad_path",
+            Self::BadSending(SendingError::TooLarge) => "header_too_large",
+            Self::BadSending(SendingError::Multiple) => "credentials_sent_twice",
+            Self::BadSending(SendingError::Malformed) => "malformed_credentials",
+            Self::Network => "network_denied",
+            Self::NoRule => "no_rule",
+            Self::Closed => "closed",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Rejected(Rejection::BadPassword) => "bad_password",
+            Self::Rejected(Rejection::SessionEnded) => "session_ended",
+            Self::Rejected(Rejection::InvalidToken(problem)) => problem.as_str(),
+            Self::MissingScope { .. } => "missing_scope",
+            Self::MissingRole { .. } => "missing_role",
+            Self::Unavailable => "unavailable",
+            Self::Throttled { .. } => "throttled",
+        }
+    }
+
+    /// The authenticated caller a denial concerns, if any.
+    pub fn identity(&self) -> Option<&Identity> {
+        match self {
+            Self::MissingScope { identity, .. } | Self::MissingRole { identity, .. } => {
+                Some(identity)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A credential routed to the authenticator that judges it.
@@ -67,6 +107,8 @@ pub enum Credential {
     Jwt(String),
     /// A `wdn_` API key (bearer or header).
     ApiKey(String),
+    /// A session cookie.
+    Session(String),
     /// Basic user and password.
     Basic {
         /// The user name.

@@ -4,7 +4,7 @@ use crate::config::Config;
 use crate::credentials::{self, Presented};
 use crate::decision::{Credential, Decision, Deny, Pending, Step, Verdict};
 use crate::facts::RequestFacts;
-use crate::identity::{Authn, Identity, Rejection};
+use crate::identity::{Authn, Identity};
 use crate::path;
 use crate::rules::{Access, Requirement, Rule, Schemes};
 
@@ -45,6 +45,12 @@ impl Engine {
         let Some(rule) = self.config.rules.find(&normalized, &facts.method, host) else {
             return deny(None, Deny::NoRule);
         };
+        if facts.preflight.is_some() && rule.cors.is_some() {
+            return Step::Decided(Decision {
+                rule: Some(rule.clone()),
+                verdict: Verdict::Preflight,
+            });
+        }
         match &rule.access {
             Access::Anyone => Step::Decided(Decision {
                 rule: Some(rule.clone()),
@@ -74,6 +80,7 @@ impl Engine {
             Authn::Authenticated(identity) => authorize(&pending.rule.access, identity),
             Authn::Rejected(why) => Verdict::Deny(Deny::Rejected(why)),
             Authn::Unavailable => Verdict::Deny(Deny::Unavailable),
+            Authn::Throttled { retry_after } => Verdict::Deny(Deny::Throttled { retry_after }),
         };
         Decision {
             rule: Some(pending.rule),
@@ -96,7 +103,13 @@ fn route(presented: Presented, schemes: Schemes) -> Result<Credential, Deny> {
         Presented::Basic { user, password } if schemes.basic => {
             Ok(Credential::Basic { user, password })
         }
-        Presented::BadBasic if schemes.basic => Err(Deny::Rejected(Rejection::BadPassword)),
+        // Undecodable Basic is judged like an unknown user, so it costs the same hashing and
+        // answers the same way as a wrong password.
+        Presented::BadBasic if schemes.basic => Ok(Credential::Basic {
+            user: String::new(),
+            password: String::new(),
+        }),
+        Presented::Session(token) if schemes.session => Ok(Credential::Session(token)),
         _ => Err(Deny::Unauthenticated),
     }
 }

@@ -5,9 +5,10 @@ use std::net::IpAddr;
 
 use http::{HeaderMap, HeaderName, Method, Uri, header};
 
+use crate::config::Config;
+use crate::cookies;
 use crate::credentials::RawCredentials;
 use crate::negotiate::{self, BodyKind};
-use crate::network::NetworkPolicy;
 
 /// Which forwarding headers describe the original request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,9 +27,14 @@ pub struct RequestFacts {
     pub method: Method,
     /// The judged path, raw (normalized by the engine).
     pub path: String,
+    /// The judged path and query as the client sent them: the return address after login.
+    pub target: String,
     /// The judged host, lowercase, without port.
     pub host: Option<String>,
-    /// The client address (see [`NetworkPolicy::client_ip`]).
+    /// The judged authority (`host[:port]`), lowercase: with `secure`, this gateway's origin
+    /// as the browser sees it.
+    pub authority: Option<String>,
+    /// The client address (see [`crate::network::NetworkPolicy::client_ip`]).
     pub client: IpAddr,
     /// Credential headers, raw.
     pub credentials: RawCredentials,
@@ -36,6 +42,23 @@ pub struct RequestFacts {
     pub body_kind: BodyKind,
     /// Whether the response must have no body (`HEAD`).
     pub head: bool,
+    /// The `Origin` of a cross-origin (CORS) request.
+    pub origin: Option<String>,
+    /// A CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
+    pub preflight: Option<Preflight>,
+    /// Whether the client reached us over https (directly or per a trusted proxy).
+    pub secure: bool,
+    /// The client signed in within the last minute (see [`crate::cookies::LOGIN_MARKER`]).
+    pub just_signed_in: bool,
+}
+
+/// What a CORS preflight asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preflight {
+    /// `Access-Control-Request-Method`.
+    pub method: String,
+    /// `Access-Control-Request-Headers`, as sent.
+    pub headers: Option<String>,
 }
 
 /// The parts of an HTTP request facts are read from.
@@ -52,12 +75,8 @@ pub struct RequestParts<'a> {
 }
 
 /// Reads the facts, believing forwarding headers only from trusted peers.
-pub fn read(
-    req: RequestParts<'_>,
-    policy: &NetworkPolicy,
-    source: ForwardSource,
-    api_key_header: Option<&HeaderName>,
-) -> RequestFacts {
+pub fn read(req: RequestParts<'_>, config: &Config, source: ForwardSource) -> RequestFacts {
+    let policy = &config.network;
     let trusted = policy.is_trusted(req.peer);
     let (method, target, host) = if trusted {
         forwarded_target(req, source)
@@ -83,14 +102,46 @@ pub fn read(
         ForwardSource::Forwarded => policy.client_ip(req.peer, xff),
         ForwardSource::NginxOriginal => policy.client_ip(req.peer, std::iter::empty()),
     };
+    let method = method.unwrap_or_else(|| req.method.clone());
+    let authority = host
+        .or_else(|| own_host(req))
+        .map(|h| h.trim().to_ascii_lowercase());
+    let text = |name: &str| {
+        req.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let origin = text("origin").filter(|o| o != "null");
+    let preflight = (method == Method::OPTIONS && origin.is_some())
+        .then(|| text("access-control-request-method"))
+        .flatten()
+        .map(|m| Preflight {
+            method: m,
+            headers: text("access-control-request-headers"),
+        });
+    let secure = trusted
+        && source == ForwardSource::Forwarded
+        && text("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
     RequestFacts {
-        method: method.unwrap_or_else(|| req.method.clone()),
         path: path.to_owned(),
-        host: host.or_else(|| own_host(req)).map(|h| strip_port(&h)),
+        target: target.clone(),
+        authority: authority.clone(),
+        host: authority.as_deref().map(strip_port),
         client,
-        credentials: raw_credentials(req.headers, query, api_key_header),
+        credentials: raw_credentials(
+            req.headers,
+            query,
+            config.api_key_header.as_ref(),
+            config.login.is_some(),
+        ),
         body_kind: negotiate::body_kind(req.headers),
         head: req.method == Method::HEAD,
+        origin,
+        preflight,
+        secure,
+        just_signed_in: cookies::value(req.headers, cookies::LOGIN_MARKER).is_some(),
+        method,
     }
 }
 
@@ -139,6 +190,7 @@ fn raw_credentials(
     headers: &HeaderMap,
     query: &str,
     api_key: Option<&HeaderName>,
+    sessions: bool,
 ) -> RawCredentials {
     let values = |name: &HeaderName| -> Vec<Vec<u8>> {
         headers
@@ -159,5 +211,25 @@ fn raw_credentials(
             .map(|v| v.len())
             .max()
             .unwrap_or(0),
+        session: sessions
+            .then(|| cookies::session(headers).map(str::to_owned))
+            .flatten(),
+    }
+}
+
+impl RequestFacts {
+    /// This gateway's origin as the browser sees it (`https://gw.example`), when known.
+    pub fn own_origin(&self) -> Option<String> {
+        let scheme = if self.secure { "https" } else { "http" };
+        self.authority.as_ref().map(|a| format!("{scheme}://{a}"))
+    }
+
+    /// Whether the browser talks to a loopback host (cookies may then go without `Secure`).
+    pub fn loopback(&self) -> bool {
+        self.host.as_deref().is_some_and(|h| {
+            h == "localhost"
+                || h.ends_with(".localhost")
+                || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        })
     }
 }

@@ -9,6 +9,8 @@ pub enum AuthMethod {
     Jwt,
     /// Basic with a stored user's password.
     Basic,
+    /// A browser session from the login page.
+    Session,
     /// A `wdn_` API key.
     ApiKey,
 }
@@ -19,6 +21,7 @@ impl AuthMethod {
         match self {
             Self::Jwt => "jwt",
             Self::Basic => "basic",
+            Self::Session => "session",
             Self::ApiKey => "api_key",
         }
     }
@@ -50,6 +53,8 @@ pub enum Rejection {
     BadPassword,
     /// A bearer token or API key that is not valid here.
     InvalidToken(TokenProblem),
+    /// A session cookie that is unknown, revoked, expired, or whose user is disabled.
+    SessionEnded,
 }
 
 /// What is wrong with a bearer token; only `Expired` and `NotYetValid` are told to the client.
@@ -119,4 +124,9 @@ pub enum Authn {
     Rejected(Rejection),
     /// The credential could not be judged: a key source or store is down (503, never 401).
     Unavailable,
+    /// Too many failed attempts from this client or for this user: not judged (429).
+    Throttled {
+        /// Seconds until another attempt is allowed.
+        retry_after: u64,
+    },
 }

@@ -7,6 +7,8 @@
 
 pub mod challenge;
 pub mod config;
+pub mod cookies;
+mod cors;
 pub mod credentials;
 pub mod decision;
 pub mod engine;
@@ -15,8 +17,9 @@ pub mod identity;
 pub mod jwt;
 pub mod negotiate;
 pub mod network;
-mod page;
+pub mod page;
 pub mod path;
+pub mod redirect;
 pub mod response;
 pub mod rules;
 

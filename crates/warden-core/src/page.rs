@@ -1,43 +1,32 @@
 //! Denial bodies: problem+json (RFC 9457), a small HTML page, or plain text. No internals.
 
-use http::StatusCode;
-
 use crate::negotiate::BodyKind;
 use crate::response::{Denial, RenderContext};
 
-/// The content type and body for a denial sent with `status`.
-pub(crate) fn body(
-    denial: &Denial<'_>,
-    status: StatusCode,
-    ctx: &RenderContext<'_>,
-) -> (&'static str, String) {
+/// The content type and body for a denial, stating the status actually sent.
+pub(crate) fn body(denial: &Denial<'_>, ctx: &RenderContext<'_>) -> (&'static str, String) {
+    let status = denial.status;
     let title = status.canonical_reason().unwrap_or("Error");
-    match ctx.body_kind {
-        BodyKind::Problem => (
-            "application/problem+json",
-            problem(denial, status, title, ctx.decision_id),
-        ),
+    let id = ctx.decision_id;
+    match ctx.facts.body_kind {
+        BodyKind::Problem => ("application/problem+json", problem(denial, title, id)),
         BodyKind::Plain => (
             "text/plain; charset=utf-8",
             format!(
-                "{} {title}: {}\ndecision: {}\n",
+                "{} {title}: {}\ndecision: {id}\n",
                 status.as_u16(),
-                denial.detail,
-                ctx.decision_id
+                denial.detail
             ),
         ),
-        BodyKind::Html => (
-            "text/html; charset=utf-8",
-            html(denial, status, title, ctx.decision_id),
-        ),
+        BodyKind::Html => ("text/html; charset=utf-8", html(denial, title, id)),
     }
 }
 
-fn problem(denial: &Denial<'_>, status: StatusCode, title: &str, id: &str) -> String {
+fn problem(denial: &Denial<'_>, title: &str, id: &str) -> String {
     serde_json::json!({
         "type": "about:blank",
         "title": title,
-        "status": status.as_u16(),
+        "status": denial.status.as_u16(),
         "detail": denial.detail,
         "code": denial.code,
         "instance": format!("urn:warden:decision:{id}"),
@@ -46,29 +35,58 @@ fn problem(denial: &Denial<'_>, status: StatusCode, title: &str, id: &str) -> St
     .to_string()
 }
 
-fn html(denial: &Denial<'_>, status: StatusCode, title: &str, id: &str) -> String {
+fn html(denial: &Denial<'_>, title: &str, id: &str) -> String {
     let who = denial.identity.map_or_else(String::new, |i| {
         format!(
             "<p>You are signed in as <strong>{}</strong>.</p>\n",
             escape(&i.subject)
         )
     });
+    let action = denial
+        .login_link
+        .as_deref()
+        .map_or_else(String::new, |link| {
+            format!(
+                "<p><a class=\"button\" href=\"{}\">Sign in as someone else</a></p>\n",
+                escape(link)
+            )
+        });
+    document(
+        &format!("{} {title}", denial.status.as_u16()),
+        &format!(
+            "<h1>{}</h1>\n<p>{}</p>\n{who}{action}<p><small>Decision {}</small></p>\n",
+            escape(title),
+            escape(&denial.detail),
+            escape(id)
+        ),
+    )
+}
+
+/// The small page sent with a redirect to the login page.
+pub(crate) fn redirect(location: &str) -> String {
+    let href = escape(location);
+    document(
+        "Sign in",
+        &format!("<h1>Sign in</h1>\n<p><a href=\"{href}\">Continue to the sign-in page</a>.</p>\n"),
+    )
+}
+
+/// A complete HTML document with warden's minimal style; no external assets.
+pub fn document(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{code} {title}</title>\
+         <title>{}</title>\
          <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}}\
-         small{{color:#666}}</style></head>\n<body>\n<h1>{title}</h1>\n<p>{detail}</p>\n{who}\
-         <p><small>Decision {id}</small></p>\n</body></html>\n",
-        code = status.as_u16(),
-        title = escape(title),
-        detail = escape(&denial.detail),
-        id = escape(id),
+         small{{color:#666}}label{{display:block;margin:.75rem 0 .25rem}}input{{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}}\
+         .button,button{{display:inline-block;font:inherit;margin-top:1rem;padding:.5rem 1rem;border:1px solid #246;background:#246;color:#fff;border-radius:4px;text-decoration:none;cursor:pointer}}\
+         .error{{color:#a00}}</style></head>\n<body>\n{body}</body></html>\n",
+        escape(title)
     )
 }
 
 /// HTML-escapes text for element content and attribute values.
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -78,6 +96,19 @@ pub(crate) fn escape(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a query component: everything but unreserved characters.
+pub fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
     out

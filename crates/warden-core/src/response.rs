@@ -1,23 +1,29 @@
 //! The one place a decision becomes an HTTP answer: status, headers and body.
 
-use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http::header::{
+    CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
+};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 
-use crate::challenge::{BearerError, challenges};
-use crate::config::IdentityHeaders;
+use crate::challenge::{BearerError, challenges, quote};
+use crate::config::Config;
+use crate::cors;
 use crate::credentials::SendingError;
 use crate::decision::{Decision, Deny, Verdict};
+use crate::facts::RequestFacts;
 use crate::identity::{Identity, Rejection};
 use crate::negotiate::BodyKind;
 use crate::page;
-use crate::rules::Schemes;
+use crate::rules::{Rule, Schemes};
 
 /// Seconds a client should wait after a 503.
 pub const RETRY_AFTER_UNAVAILABLE: u32 = 5;
-/// The header carrying the real status in the nginx flavour, and the decision id everywhere.
+/// The header carrying the real status in the nginx flavour.
 pub const STATUS_HEADER: &str = "x-warden-status";
 /// The header carrying the decision id.
 pub const DECISION_HEADER: &str = "x-warden-decision";
+/// The login page.
+pub const LOGIN_PATH: &str = "/.warden/login";
 
 /// Which front end reads the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,16 +37,12 @@ pub enum Flavour {
 /// What rendering needs besides the decision.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderContext<'a> {
-    /// The realm.
-    pub realm: &'a str,
-    /// Identity header names.
-    pub identity_headers: &'a IdentityHeaders,
+    /// The configuration in force (realm, header names, login).
+    pub config: &'a Config,
+    /// The request that was judged.
+    pub facts: &'a RequestFacts,
     /// Which front end reads the answer.
     pub flavour: Flavour,
-    /// Body format.
-    pub body_kind: BodyKind,
-    /// `HEAD`: same headers, no body.
-    pub head: bool,
     /// The decision id, for the client and the logs.
     pub decision_id: &'a str,
 }
@@ -69,43 +71,63 @@ pub struct Denial<'a> {
     pub challenges: Vec<String>,
     /// The signed-in caller, for the HTML page.
     pub identity: Option<&'a Identity>,
+    /// Where a browser may go next: the login page (redirect) or "sign in as someone else".
+    pub login_link: Option<String>,
+    /// Seconds to wait, for 429 and 503.
+    pub retry_after: Option<u64>,
 }
 
 /// Renders a decision. No other code writes a status for a denial.
 pub fn render(decision: &Decision, ctx: &RenderContext<'_>) -> Outcome {
     let mut headers = HeaderMap::new();
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     insert(
         &mut headers,
         HeaderName::from_static(DECISION_HEADER),
         ctx.decision_id,
     );
-    let denial = match &decision.verdict {
-        Verdict::Allow(identity) => {
-            identity_headers(&mut headers, ctx.identity_headers, identity.as_ref());
+    let rule = decision.rule.as_deref();
+    match &decision.verdict {
+        Verdict::Preflight => {
+            cors::preflight(&mut headers, rule, ctx.facts);
             headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-            return Outcome {
+            Outcome {
+                status: StatusCode::NO_CONTENT,
+                headers,
+                body: String::new(),
+            }
+        }
+        Verdict::Allow(identity) => {
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if ctx.flavour == Flavour::Nginx {
+                headers.insert(
+                    HeaderName::from_static(STATUS_HEADER),
+                    HeaderValue::from_static("200"),
+                );
+            }
+            identity_headers(&mut headers, ctx.config, identity.as_ref());
+            headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            Outcome {
                 status: StatusCode::OK,
                 headers,
                 body: String::new(),
-            };
+            }
         }
-        Verdict::Deny(why) => classify(why, decision, ctx.realm),
-    };
-    finish(denial, headers, ctx)
+        Verdict::Deny(why) => {
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            cors::on_denial(&mut headers, rule, ctx.facts);
+            let denial = classify(why, rule, ctx);
+            match redirect_to_login(why, rule, ctx) {
+                Some(location) => redirect(location, headers, ctx),
+                None => finish(denial, headers, ctx),
+            }
+        }
+    }
 }
 
-fn classify<'a>(why: &'a Deny, decision: &Decision, realm: &str) -> Denial<'a> {
-    let schemes = decision.rule.as_ref().map_or(
-        Schemes {
-            jwt: false,
-            basic: false,
-            api_key: false,
-        },
-        |r| r.schemes,
-    );
-    let hidden = decision.rule.as_ref().is_some_and(|r| r.hide);
-    let forbidden = if hidden {
+fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> Denial<'a> {
+    let realm = ctx.config.realm.as_str();
+    let schemes = rule.map_or(Schemes::NONE, |r| r.schemes);
+    let forbidden = if rule.is_some_and(|r| r.hide) {
         StatusCode::NOT_FOUND
     } else {
         StatusCode::FORBIDDEN
@@ -116,10 +138,17 @@ fn classify<'a>(why: &'a Deny, decision: &Decision, realm: &str) -> Denial<'a> {
         detail: detail.to_owned(),
         challenges: Vec::new(),
         identity: None,
+        login_link: None,
+        retry_after: None,
     };
     let challenge = |status, code, detail: &str, error: BearerError| Denial {
         challenges: challenges(realm, schemes, &error),
         ..deny(status, code, detail)
+    };
+    let signed_in = |identity: &'a Identity, denial: Denial<'a>| Denial {
+        identity: Some(identity),
+        login_link: switch_link(rule, ctx),
+        ..denial
     };
     match why {
         Deny::BadPath(e) => deny(
@@ -149,10 +178,22 @@ fn classify<'a>(why: &'a Deny, decision: &Decision, realm: &str) -> Denial<'a> {
             "No access rule allows this request.",
         ),
         Deny::Closed => deny(forbidden, "closed", "This resource is closed."),
+        Deny::Unauthenticated if ctx.facts.just_signed_in && wants_login(rule, ctx) => challenge(
+            StatusCode::UNAUTHORIZED,
+            "session_not_returned",
+            "You signed in, but this browser did not send the session cookie back. Allow cookies for this site and try again.",
+            BearerError::None,
+        ),
         Deny::Unauthenticated => challenge(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
             "Authentication is required.",
+            BearerError::None,
+        ),
+        Deny::Rejected(Rejection::SessionEnded) => challenge(
+            StatusCode::UNAUTHORIZED,
+            "session_ended",
+            "Your session has ended. Sign in again.",
             BearerError::None,
         ),
         Deny::Rejected(Rejection::BadPassword) => challenge(
@@ -167,28 +208,92 @@ fn classify<'a>(why: &'a Deny, decision: &Decision, realm: &str) -> Denial<'a> {
             &capitalized(problem.description()),
             BearerError::InvalidToken(problem.description()),
         ),
-        Deny::MissingScope { identity, required } => Denial {
-            identity: Some(identity),
-            ..challenge(
+        Deny::MissingScope { identity, required } => signed_in(
+            identity,
+            challenge(
                 StatusCode::FORBIDDEN,
                 "insufficient_scope",
                 &format!("This request needs the scopes: {}.", required.join(" ")),
                 BearerError::InsufficientScope(required.join(" ")),
-            )
-        },
-        Deny::MissingRole { identity, .. } => Denial {
-            identity: Some(identity),
-            ..deny(
-                forbidden,
-                "forbidden",
-                "You do not have permission for this resource.",
-            )
-        },
-        Deny::Unavailable => deny(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "Credentials cannot be checked right now. Try again shortly.",
+            ),
         ),
+        Deny::MissingRole { identity, required } => {
+            let detail = if rule.is_some_and(|r| r.show_required) {
+                format!("This needs one of these roles: {}.", required.join(", "))
+            } else {
+                "You do not have permission for this resource.".to_owned()
+            };
+            signed_in(identity, deny(forbidden, "forbidden", &detail))
+        }
+        Deny::Unavailable => Denial {
+            retry_after: Some(u64::from(RETRY_AFTER_UNAVAILABLE)),
+            ..deny(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Credentials cannot be checked right now. Try again shortly.",
+            )
+        },
+        Deny::Throttled { retry_after } => Denial {
+            retry_after: Some(*retry_after),
+            ..deny(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many failed attempts. Wait before trying again.",
+            )
+        },
+    }
+}
+
+/// A browser navigation on a rule with login on, in a flavour that can send redirects.
+fn wants_login(rule: Option<&Rule>, ctx: &RenderContext<'_>) -> bool {
+    ctx.flavour == Flavour::Generic
+        && ctx.config.login.is_some()
+        && rule.is_some_and(|r| r.login)
+        && ctx.facts.body_kind == BodyKind::Html
+}
+
+/// The login page with the return address, for a browser that needs to sign in; never for API
+/// clients, and not right after a sign-in (that would loop).
+fn redirect_to_login(why: &Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> Option<String> {
+    let needs_login = matches!(
+        why,
+        Deny::Unauthenticated | Deny::Rejected(Rejection::SessionEnded)
+    );
+    (needs_login && wants_login(rule, ctx) && !ctx.facts.just_signed_in).then(|| {
+        format!(
+            "{LOGIN_PATH}?rd={}",
+            page::encode_component(&ctx.facts.target)
+        )
+    })
+}
+
+fn switch_link(rule: Option<&Rule>, ctx: &RenderContext<'_>) -> Option<String> {
+    (ctx.config.login.is_some() && rule.is_some_and(|r| r.login)).then(|| {
+        format!(
+            "{LOGIN_PATH}?switch=1&rd={}",
+            page::encode_component(&ctx.facts.target)
+        )
+    })
+}
+
+fn redirect(location: String, mut headers: HeaderMap, ctx: &RenderContext<'_>) -> Outcome {
+    let status = if ctx.facts.method == Method::GET || ctx.facts.method == Method::HEAD {
+        StatusCode::FOUND
+    } else {
+        StatusCode::SEE_OTHER
+    };
+    let body = page::redirect(&location);
+    insert(&mut headers, LOCATION, &location);
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    let body = if ctx.facts.head { String::new() } else { body };
+    Outcome {
+        status,
+        headers,
+        body,
     }
 }
 
@@ -200,14 +305,13 @@ fn capitalized(s: &str) -> String {
 }
 
 fn finish(mut denial: Denial<'_>, mut headers: HeaderMap, ctx: &RenderContext<'_>) -> Outcome {
-    let real = denial.status;
     if ctx.flavour == Flavour::Nginx {
-        nginx_adapt(&mut denial, ctx.realm);
         insert(
             &mut headers,
             HeaderName::from_static(STATUS_HEADER),
-            real.as_str(),
+            denial.status.as_str(),
         );
+        nginx_adapt(&mut denial, &ctx.config.realm);
         if !denial.challenges.is_empty() {
             insert(
                 &mut headers,
@@ -222,15 +326,15 @@ fn finish(mut denial: Denial<'_>, mut headers: HeaderMap, ctx: &RenderContext<'_
             }
         }
     }
-    if real == StatusCode::SERVICE_UNAVAILABLE {
-        headers.insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_UNAVAILABLE));
+    if let Some(seconds) = denial.retry_after {
+        headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
     // RFC 9457: the body's `status` is the status actually sent; the nginx flavour's real one
     // travels in `X-Warden-Status`.
-    let (content_type, body) = page::body(&denial, denial.status, ctx);
+    let (content_type, body) = page::body(&denial, ctx);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
-    let body = if ctx.head { String::new() } else { body };
+    let body = if ctx.facts.head { String::new() } else { body };
     Outcome {
         status: denial.status,
         headers,
@@ -249,12 +353,13 @@ fn nginx_adapt(denial: &mut Denial<'_>, realm: &str) {
     if denial.status == StatusCode::UNAUTHORIZED && denial.challenges.is_empty() {
         denial.challenges.push(format!(
             "Bearer realm={}, error=\"invalid_request\"",
-            crate::challenge::quote(realm)
+            quote(realm)
         ));
     }
 }
 
-fn identity_headers(headers: &mut HeaderMap, names: &IdentityHeaders, identity: Option<&Identity>) {
+fn identity_headers(headers: &mut HeaderMap, config: &Config, identity: Option<&Identity>) {
+    let names = &config.identity_headers;
     // Always emitted, empty when anonymous, so a forged client copy never survives `copy_headers`.
     let (subject, roles, scopes, method) = identity.map_or_else(Default::default, |i| {
         (
@@ -285,7 +390,7 @@ fn header_safe(value: &str) -> String {
 }
 
 /// Inserts a header; a value that cannot be a header (control characters) is sent empty.
-fn insert(headers: &mut HeaderMap, name: HeaderName, value: &str) {
+pub(crate) fn insert(headers: &mut HeaderMap, name: HeaderName, value: &str) {
     let value = HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""));
     headers.insert(name, value);
 }

@@ -14,6 +14,8 @@ pub struct Schemes {
     pub basic: bool,
     /// `wdn_` API keys, as bearer tokens or in the API-key header.
     pub api_key: bool,
+    /// Browser sessions from the login page.
+    pub session: bool,
 }
 
 impl Schemes {
@@ -24,8 +26,16 @@ impl Schemes {
 
     /// Whether no scheme at all is accepted.
     pub fn is_empty(self) -> bool {
-        !(self.jwt || self.basic || self.api_key)
+        !(self.jwt || self.basic || self.api_key || self.session)
     }
+
+    /// No scheme.
+    pub const NONE: Schemes = Schemes {
+        jwt: false,
+        basic: false,
+        api_key: false,
+        session: false,
+    };
 }
 
 /// What a rule asks of an authenticated caller.
@@ -65,6 +75,30 @@ pub struct Rule {
     pub hide: bool,
     /// Accepted authentication schemes.
     pub schemes: Schemes,
+    /// Browser navigations that need a login are sent to the login page.
+    pub login: bool,
+    /// The forbidden page names the roles or scopes that are missing.
+    pub show_required: bool,
+    /// Cross-origin access, when enabled.
+    pub cors: Option<Cors>,
+}
+
+/// A rule's CORS policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cors {
+    /// Exact allowed origins (`scheme://host[:port]`).
+    pub origins: Vec<String>,
+    /// Whether credentials (cookies, `Authorization`) may be sent.
+    pub credentials: bool,
+    /// How long a browser may cache a preflight, in seconds.
+    pub max_age: u32,
+}
+
+impl Cors {
+    /// Whether this origin is allowed (exact, ASCII case-insensitive match).
+    pub fn allows(&self, origin: &str) -> bool {
+        self.origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
+    }
 }
 
 /// The ordered rules and one compiled matcher over all their paths.

@@ -50,7 +50,7 @@ fn unknown_key_names_line_column_and_table() {
     let found = issues(text);
     assert_eq!(found.len(), 1);
     assert_eq!((found[0].line, found[0].column), (5, 1));
-    assert_eq!(found[0].key, "server");
+    assert_eq!(found[0].key, "server.lisn");
     assert!(
         found[0].message.contains("unknown field `lisn`"),
         "{}",

@@ -173,7 +173,7 @@ fn rows() -> Vec<Row> {
             "bad basic base64",
             "/private/x",
             &[("authorization", "Basic ####")],
-            Judge::NotAsked,
+            Judge::Reject(Rejection::BadPassword),
             401,
             &[BEARER, BASIC],
         ),
@@ -337,12 +337,7 @@ fn run(engine: &Engine, row: &Row) -> warden_core::Outcome {
         peer: row.peer.parse().unwrap(),
     };
     let config = engine.config();
-    let facts = facts::read(
-        parts,
-        &config.network,
-        ForwardSource::Forwarded,
-        config.api_key_header.as_ref(),
-    );
+    let facts = facts::read(parts, config, ForwardSource::Forwarded);
     let decision = match engine.begin(&facts) {
         Step::Decided(d) => {
             assert!(
@@ -368,11 +363,9 @@ fn run(engine: &Engine, row: &Row) -> warden_core::Outcome {
         }
     };
     let ctx = RenderContext {
-        realm: &config.realm,
-        identity_headers: &config.identity_headers,
+        config,
+        facts: &facts,
         flavour: Flavour::Generic,
-        body_kind: facts.body_kind,
-        head: facts.head,
         decision_id: "test",
     };
     render(&decision, &ctx)

@@ -4,10 +4,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use warden_core::config::Config;
+use warden_core::facts::{self, ForwardSource, RequestParts};
 use warden_core::{
-    AuthMethod, BodyKind, Decision, Deny, Flavour, Identity, Outcome, Rejection, RenderContext,
-    TokenProblem, Verdict, render,
+    AuthMethod, Decision, Deny, Flavour, Identity, Outcome, Rejection, RenderContext, TokenProblem,
+    Verdict, render,
 };
 
 const CONFIG: &str = r#"
@@ -24,7 +26,16 @@ audience = "a"
 name = "admin"
 path = "/admin/**"
 require = { roles = ["admin"] }
+show_required = true
+cors = { origins = ["https://app.example"], credentials = true }
 "#;
+
+const HTML: &[(&str, &str)] = &[
+    ("accept", "text/html,application/xhtml+xml,*/*;q=0.8"),
+    ("sec-fetch-mode", "navigate"),
+];
+const JSON: &[(&str, &str)] = &[("accept", "application/json")];
+const TEXT: &[(&str, &str)] = &[("accept", "text/plain")];
 
 fn show(outcome: &Outcome) -> String {
     let mut out = format!("{}\n", outcome.status);
@@ -36,19 +47,41 @@ fn show(outcome: &Outcome) -> String {
     out
 }
 
-fn rendered(verdict: Verdict, kind: BodyKind, flavour: Flavour) -> String {
+fn rendered_for(
+    verdict: Verdict,
+    method: &str,
+    headers: &[(&str, &str)],
+    flavour: Flavour,
+) -> String {
     let config = Config::parse(CONFIG, Path::new("/")).unwrap();
     let rule = Some(Arc::clone(&config.rules.rules()[0]));
-    let decision = Decision { rule, verdict };
+    let method = Method::from_bytes(method.as_bytes()).unwrap();
+    let uri: Uri = "/admin/users?page=2".parse().unwrap();
+    let mut map = HeaderMap::new();
+    for (k, v) in headers {
+        map.append(
+            HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    let parts = RequestParts {
+        method: &method,
+        uri: &uri,
+        headers: &map,
+        peer: "192.0.2.1".parse().unwrap(),
+    };
+    let facts = facts::read(parts, &config, ForwardSource::Forwarded);
     let ctx = RenderContext {
-        realm: &config.realm,
-        identity_headers: &config.identity_headers,
+        config: &config,
+        facts: &facts,
         flavour,
-        body_kind: kind,
-        head: false,
         decision_id: "0000000100000000ab",
     };
-    show(&render(&decision, &ctx))
+    show(&render(&Decision { rule, verdict }, &ctx))
+}
+
+fn rendered(verdict: Verdict, headers: &[(&str, &str)], flavour: Flavour) -> String {
+    rendered_for(verdict, "GET", headers, flavour)
 }
 
 fn alice() -> Identity {
@@ -56,50 +89,100 @@ fn alice() -> Identity {
         subject: "<alice & josé>".into(),
         roles: vec!["dev".into(), "ops".into()],
         scopes: vec!["read".into()],
-        method: AuthMethod::Jwt,
+        method: AuthMethod::Session,
     }
+}
+
+fn missing_role() -> Verdict {
+    Verdict::Deny(Deny::MissingRole {
+        identity: alice(),
+        required: vec!["admin".into()],
+    })
 }
 
 #[test]
 fn unauthenticated_problem_json() {
-    let text = rendered(
+    insta::assert_snapshot!(rendered(
         Verdict::Deny(Deny::Unauthenticated),
-        BodyKind::Problem,
-        Flavour::Generic,
-    );
-    insta::assert_snapshot!(text);
+        JSON,
+        Flavour::Generic
+    ));
 }
 
 #[test]
 fn invalid_token_plain_text() {
     let why = Deny::Rejected(Rejection::InvalidToken(TokenProblem::Expired));
+    insta::assert_snapshot!(rendered(Verdict::Deny(why), TEXT, Flavour::Generic));
+}
+
+#[test]
+fn browser_navigation_goes_to_login_with_return_address() {
     insta::assert_snapshot!(rendered(
-        Verdict::Deny(why),
-        BodyKind::Plain,
+        Verdict::Deny(Deny::Unauthenticated),
+        HTML,
         Flavour::Generic
     ));
 }
 
 #[test]
-fn forbidden_html_names_the_user_escaped() {
-    let why = Deny::MissingRole {
-        identity: alice(),
-        required: vec!["admin".into()],
-    };
+fn browser_form_post_gets_303() {
+    let text = rendered_for(
+        Verdict::Deny(Deny::Rejected(Rejection::SessionEnded)),
+        "POST",
+        HTML,
+        Flavour::Generic,
+    );
+    assert!(text.starts_with("303 See Other\n"), "{text}");
+    assert!(
+        text.contains("location: /.warden/login?rd=%2Fadmin%2Fusers%3Fpage%3D2\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn right_after_sign_in_a_missing_session_is_explained_not_redirected() {
+    let headers = [HTML, &[("cookie", "warden_signed_in=1")]].concat();
     insta::assert_snapshot!(rendered(
-        Verdict::Deny(why),
-        BodyKind::Html,
+        Verdict::Deny(Deny::Unauthenticated),
+        &headers,
         Flavour::Generic
     ));
+}
+
+#[test]
+fn forbidden_html_names_the_user_and_offers_a_switch() {
+    insta::assert_snapshot!(rendered(missing_role(), HTML, Flavour::Generic));
+}
+
+#[test]
+fn forbidden_for_api_clients_is_problem_json() {
+    let text = rendered(missing_role(), JSON, Flavour::Generic);
+    assert!(text.starts_with("403 Forbidden\n"), "{text}");
+    assert!(!text.contains("www-authenticate"), "{text}");
+    assert!(
+        text.contains(r#""detail":"This needs one of these roles: admin.""#),
+        "{text}"
+    );
 }
 
 #[test]
 fn nginx_flavour_maps_400_to_401_with_one_challenge_line() {
     let why = Deny::BadSending(warden_core::credentials::SendingError::Multiple);
+    insta::assert_snapshot!(rendered(Verdict::Deny(why), JSON, Flavour::Nginx));
+}
+
+#[test]
+fn nginx_flavour_never_redirects() {
+    let text = rendered(Verdict::Deny(Deny::Unauthenticated), HTML, Flavour::Nginx);
+    assert!(text.starts_with("401 Unauthorized\n"), "{text}");
+}
+
+#[test]
+fn throttled_is_429_with_retry_after() {
     insta::assert_snapshot!(rendered(
-        Verdict::Deny(why),
-        BodyKind::Problem,
-        Flavour::Nginx
+        Verdict::Deny(Deny::Throttled { retry_after: 42 }),
+        JSON,
+        Flavour::Generic
     ));
 }
 
@@ -107,7 +190,42 @@ fn nginx_flavour_maps_400_to_401_with_one_challenge_line() {
 fn allow_carries_identity_headers() {
     insta::assert_snapshot!(rendered(
         Verdict::Allow(Some(alice())),
-        BodyKind::Problem,
+        JSON,
         Flavour::Generic
     ));
+}
+
+#[test]
+fn preflight_from_an_allowed_origin() {
+    let headers = [
+        ("origin", "https://app.example"),
+        ("access-control-request-method", "DELETE"),
+        ("access-control-request-headers", "X-Trace, content-type"),
+    ];
+    insta::assert_snapshot!(rendered_for(
+        Verdict::Preflight,
+        "OPTIONS",
+        &headers,
+        Flavour::Generic
+    ));
+}
+
+#[test]
+fn cross_origin_denial_exposes_the_challenge() {
+    let headers = [
+        ("origin", "https://app.example"),
+        ("accept", "application/json"),
+    ];
+    insta::assert_snapshot!(rendered(
+        Verdict::Deny(Deny::Unauthenticated),
+        &headers,
+        Flavour::Generic
+    ));
+    let other = rendered(
+        Verdict::Deny(Deny::Unauthenticated),
+        &[("origin", "https://evil.example")],
+        Flavour::Generic,
+    );
+    assert!(!other.contains("access-control-allow-origin"), "{other}");
+    assert!(other.contains("vary: Origin"), "{other}");
 }

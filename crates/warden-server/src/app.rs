@@ -56,24 +56,22 @@ impl App {
             Flavour::Generic => ForwardSource::Forwarded,
             Flavour::Nginx => ForwardSource::NginxOriginal,
         };
-        let facts = facts::read(req, &config.network, source, config.api_key_header.as_ref());
+        let facts = facts::read(req, config, source);
         let decision = match self.engine.begin(&facts) {
             Step::Decided(decision) => decision,
             Step::Authenticate(pending) => {
                 let authn = self
                     .authenticators
-                    .judge(&pending.credential, clock::now_unix())
+                    .judge(&pending.credential, facts.client, clock::now_unix())
                     .await;
                 self.engine.finish(pending, authn)
             }
         };
         let decision_id = self.ids.next();
         let ctx = RenderContext {
-            realm: &config.realm,
-            identity_headers: &config.identity_headers,
+            config,
+            facts: &facts,
             flavour,
-            body_kind: facts.body_kind,
-            head: facts.head,
             decision_id: &decision_id,
         };
         let outcome = render(&decision, &ctx);
@@ -86,7 +84,22 @@ impl App {
         }
     }
 
-    /// Health: the store answers and, when JWT is on, keys are loaded.
+    /// The store.
+    pub fn store(&self) -> &std::sync::Arc<dyn warden_store::Store> {
+        self.authenticators.store()
+    }
+
+    /// Failed-attempt counters.
+    pub fn attempts(&self) -> &std::sync::Arc<dyn warden_store::AttemptState> {
+        self.authenticators.attempts()
+    }
+
+    /// Reads the facts of a request the generic way (for the sign-in pages).
+    pub fn facts(&self, req: RequestParts<'_>) -> RequestFacts {
+        facts::read(req, self.engine.config(), ForwardSource::Forwarded)
+    }
+
+    /// Health: the store answers.
     pub async fn healthy(&self) -> bool {
         self.authenticators.store().ping().await.is_ok()
     }
@@ -94,15 +107,17 @@ impl App {
 
 fn log(facts: &RequestFacts, decision: &Decision, outcome: &Outcome, id: &str) {
     let rule = decision.rule.as_ref().map_or("-", |r| r.name.as_str());
-    let verdict = match &decision.verdict {
-        warden_core::Verdict::Allow(_) => "allow".to_owned(),
-        warden_core::Verdict::Deny(why) => format!("{why:?}"),
+    let (verdict, subject) = match &decision.verdict {
+        warden_core::Verdict::Allow(identity) => ("allow", identity.as_ref()),
+        warden_core::Verdict::Preflight => ("preflight", None),
+        warden_core::Verdict::Deny(why) => (why.reason(), why.identity()),
     };
     tracing::info!(
         decision = id,
         status = outcome.status.as_u16(),
         rule,
         verdict,
+        subject = subject.map_or("-", |i| i.subject.as_str()),
         client = %facts.client,
         method = %facts.method,
         path = %facts.path,

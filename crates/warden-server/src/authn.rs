@@ -1,17 +1,22 @@
-//! Judging a routed credential: JWT with the current keys, Basic and API keys in the store.
+//! Judging a routed credential: JWT with the current keys; Basic, API keys and sessions in the
+//! store. Password and key checks are throttled per client and user before any hashing.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use warden_core::config::Config;
 use warden_core::jwt::{self, JwtPolicy};
 use warden_core::{AuthMethod, Authn, Credential, Identity, Rejection, TokenProblem};
-use warden_store::Store;
+use warden_store::{AttemptKey, AttemptLimits, AttemptState, MemoryAttempts, SessionLimits, Store};
 
+use crate::clock;
 use crate::keys::KeyProvider;
 
 /// The authenticators for one configuration.
 pub struct Authenticators {
     store: Arc<dyn Store>,
+    attempts: Arc<dyn AttemptState>,
+    sessions: Option<SessionLimits>,
     jwt: Option<(Arc<KeyProvider>, JwtPolicy)>,
 }
 
@@ -25,30 +30,96 @@ impl Authenticators {
             Some(j) => Some((KeyProvider::start(j).await?, j.policy.clone())),
             None => None,
         };
-        Ok(Self { store, jwt })
+        let limits = AttemptLimits {
+            per_ip: config.limits.per_ip,
+            per_user: config.limits.per_user,
+            window_ms: u64::from(config.limits.window_seconds) * 1000,
+            ..AttemptLimits::default()
+        };
+        let sessions = config.login.as_ref().map(|l| SessionLimits {
+            idle: l.idle,
+            absolute: l.absolute,
+        });
+        Ok(Self {
+            store,
+            attempts: Arc::new(MemoryAttempts::new(limits)),
+            sessions,
+            jwt,
+        })
     }
 
-    /// The store, for health checks.
+    /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
 
-    /// Judges one credential at time `now`. A dependency failure is `Unavailable`, never a rejection.
-    pub async fn judge(&self, credential: &Credential, now: u64) -> Authn {
+    /// Failed-attempt counters.
+    pub fn attempts(&self) -> &Arc<dyn AttemptState> {
+        &self.attempts
+    }
+
+    /// Judges one credential from `client` at time `now`. A dependency failure is
+    /// `Unavailable`, never a rejection.
+    pub async fn judge(&self, credential: &Credential, client: IpAddr, now: u64) -> Authn {
         match credential {
             Credential::Jwt(token) => self.judge_jwt(token, now).await,
             Credential::Basic { user, password } => {
-                match self.store.check_password(user, password).await {
-                    Ok(Some(u)) => authenticated(u.name, u.roles, AuthMethod::Basic),
-                    Ok(None) => Authn::Rejected(Rejection::BadPassword),
-                    Err(e) => unavailable("user store", &e),
-                }
+                let keys = [AttemptKey::Ip(client), AttemptKey::User(user.clone())];
+                self.throttled(&keys, self.basic(user, password)).await
             }
-            Credential::ApiKey(key) => match self.store.check_api_key(key).await {
-                Ok(Some(k)) => authenticated(k.name, k.roles, AuthMethod::ApiKey),
-                Ok(None) => Authn::Rejected(Rejection::InvalidToken(TokenProblem::UnknownApiKey)),
-                Err(e) => unavailable("key store", &e),
-            },
+            Credential::ApiKey(key) => {
+                self.throttled(&[AttemptKey::Ip(client)], self.api_key(key))
+                    .await
+            }
+            Credential::Session(token) => self.session(token, now).await,
+        }
+    }
+
+    /// Runs a secret check unless the keys are throttled; counts a rejection as a failure.
+    async fn throttled(&self, keys: &[AttemptKey], check: impl Future<Output = Authn>) -> Authn {
+        let now_ms = clock::now_millis();
+        match self.attempts.retry_after(keys, now_ms).await {
+            Ok(Some(wait)) => {
+                return Authn::Throttled {
+                    retry_after: wait.as_secs().max(1),
+                };
+            }
+            Ok(None) => {}
+            Err(e) => return unavailable("attempt counters", &e),
+        }
+        let verdict = check.await;
+        if matches!(verdict, Authn::Rejected(_))
+            && let Err(e) = self.attempts.record_failure(keys, now_ms).await
+        {
+            return unavailable("attempt counters", &e);
+        }
+        verdict
+    }
+
+    async fn basic(&self, user: &str, password: &str) -> Authn {
+        match self.store.check_password(user, password).await {
+            Ok(Some(u)) => authenticated(u.name, u.roles, AuthMethod::Basic),
+            Ok(None) => Authn::Rejected(Rejection::BadPassword),
+            Err(e) => unavailable("user store", &e),
+        }
+    }
+
+    async fn api_key(&self, key: &str) -> Authn {
+        match self.store.check_api_key(key).await {
+            Ok(Some(k)) => authenticated(k.name, k.roles, AuthMethod::ApiKey),
+            Ok(None) => Authn::Rejected(Rejection::InvalidToken(TokenProblem::UnknownApiKey)),
+            Err(e) => unavailable("key store", &e),
+        }
+    }
+
+    async fn session(&self, token: &str, now: u64) -> Authn {
+        let (Some(limits), Ok(now)) = (self.sessions, i64::try_from(now)) else {
+            return Authn::Rejected(Rejection::SessionEnded);
+        };
+        match self.store.check_session(token, now, limits).await {
+            Ok(Some((_, user))) => authenticated(user.name, user.roles, AuthMethod::Session),
+            Ok(None) => Authn::Rejected(Rejection::SessionEnded),
+            Err(e) => unavailable("session store", &e),
         }
     }
 

@@ -5,6 +5,7 @@ pub mod authn;
 mod clock;
 pub mod keys;
 pub mod live;
+mod login;
 pub mod serve;
 
 use std::sync::Arc;

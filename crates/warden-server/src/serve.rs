@@ -93,6 +93,10 @@ async fn handle(
     let path = req.uri().path();
     let flavour = match path {
         "/.warden/health" => return Ok(health(&app).await),
+        "/.warden/login" | "/.warden/logout" => {
+            let facts = app.facts(parts(req.method(), req.uri(), req.headers(), peer.ip()));
+            return Ok(crate::login::handle(&app, &facts, req).await);
+        }
         "/.warden/nginx" => Flavour::Nginx,
         p if p.starts_with(RESERVED) => return Ok(plain(StatusCode::NOT_FOUND, "not found\n")),
         _ => Flavour::Generic,

@@ -58,7 +58,8 @@ pub fn looks_like_key(s: &str) -> bool {
     s.starts_with(KEY_PREFIX)
 }
 
-fn to_hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes`.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         // Writing to a String cannot fail.

@@ -12,6 +12,12 @@ pub enum StoreError {
     /// No API key with this id.
     #[error("unknown api key: {0}")]
     UnknownKey(String),
+    /// No session with this id.
+    #[error("unknown session: {0}")]
+    UnknownSession(String),
+    /// The user exists but is disabled, so no session may be opened for it.
+    #[error("user is disabled: {0}")]
+    UserDisabled(String),
     /// The user or key name is not acceptable.
     #[error("invalid name: {0}")]
     InvalidName(String),
@@ -57,6 +63,8 @@ mod tests {
         assert!(!StoreError::UnknownUser("a".into()).is_unavailable());
         assert!(!StoreError::Hash("x".into()).is_unavailable());
         assert!(!StoreError::Random.is_unavailable());
+        assert!(!StoreError::UnknownSession("a".into()).is_unavailable());
+        assert!(!StoreError::UserDisabled("a".into()).is_unavailable());
     }
 
     #[test]
@@ -64,5 +72,7 @@ mod tests {
         let msg = StoreError::UserExists("bob".into()).to_string();
         assert_eq!(msg, "user already exists: bob");
         assert_eq!(StoreError::Random.to_string(), "random generator failed");
+        let msg = StoreError::UnknownSession("0a1b".into()).to_string();
+        assert_eq!(msg, "unknown session: 0a1b");
     }
 }

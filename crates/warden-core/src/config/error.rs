@@ -105,16 +105,37 @@ fn line_column(source: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// The `[table]` header above an offset, so shape errors name where they are.
+/// The dotted key an offset falls in: its `[table]` (with the index of an `[[array]]`
+/// table) and the `key =` on its line, so shape errors name where they are.
 fn enclosing_table(source: &str, offset: usize) -> String {
     let before = source.get(..offset.min(source.len())).unwrap_or("");
-    before
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('['))
-        .map_or_else(
-            || "(top level)".to_owned(),
-            |l| l.trim_matches(['[', ']']).to_owned(),
-        )
+    let mut table = String::new();
+    let mut arrays: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for line in before.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix("[[").and_then(|l| l.split("]]").next()) {
+            let name = name.trim().to_owned();
+            let index = arrays
+                .entry(name.clone())
+                .and_modify(|n| *n += 1)
+                .or_insert(0);
+            table = format!("{name}[{index}]");
+        } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            table = name.trim().to_owned();
+        }
+    }
+    let line = source.get(offset.min(source.len())..).unwrap_or("");
+    let line_start = before.rsplit('\n').next().unwrap_or("");
+    let text = format!("{line_start}{}", line.split('\n').next().unwrap_or(""));
+    let key = text.split_once('=').map(|(k, _)| k.trim()).filter(|k| {
+        !k.is_empty()
+            && !k.starts_with('[')
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.\"".contains(&b))
+    });
+    match (table.is_empty(), key) {
+        (true, Some(k)) => k.to_owned(),
+        (true, None) => "(top level)".to_owned(),
+        (false, Some(k)) => format!("{table}.{k}"),
+        (false, None) => table,
+    }
 }

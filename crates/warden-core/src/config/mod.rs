@@ -39,8 +39,34 @@ pub struct Config {
     pub api_key_header: Option<HeaderName>,
     /// Client networks.
     pub network: NetworkPolicy,
+    /// The login page and browser sessions, when enabled.
+    pub login: Option<LoginConfig>,
+    /// Failed attempts allowed per minute.
+    pub limits: Limits,
     /// Ordered rules.
     pub rules: RuleSet,
+}
+
+/// `[login]`, typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginConfig {
+    /// A session unused this long ends, in seconds.
+    pub idle: i64,
+    /// A session ends this long after sign-in whatever its use, in seconds.
+    pub absolute: i64,
+    /// Origins (`https://app.example`) a return address may point to besides this host.
+    pub redirect_origins: Vec<String>,
+}
+
+/// `[limits]`, typed: failures per minute before 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Failed password or key checks per client address.
+    pub per_ip: u32,
+    /// Failed password checks per user name (existing or not).
+    pub per_user: u32,
+    /// The counting window, in seconds (60: "per minute").
+    pub window_seconds: u32,
 }
 
 /// Header names for the caller's identity.
@@ -93,10 +119,13 @@ impl Config {
         let server = server(raw.server.get_ref(), base_dir, &mut issues);
         let (jwt, basic, api_key_header) = authn(raw.authn, base_dir, &mut issues);
         let network = network(&raw.network, &mut issues);
+        let login = login(raw.login, basic, &mut issues);
+        let limits = limits(&raw.limits, &mut issues);
         let available = crate::rules::Schemes {
             jwt: jwt.is_some(),
             basic,
             api_key: api_key_header.is_some(),
+            session: login.is_some(),
         };
         let rules = rules::rules(raw.rules, available, &mut issues);
         issues.finish()?;
@@ -113,6 +142,8 @@ impl Config {
             basic,
             api_key_header,
             network,
+            login,
+            limits,
             rules,
         })
     }
@@ -325,5 +356,75 @@ fn network(raw: &RawNetwork, issues: &mut Issues<'_>) -> NetworkPolicy {
         deny: nets("network.deny", &raw.deny, issues),
         allow: nets("network.allow", &raw.allow, issues),
         trusted_proxies: nets("network.trusted_proxies", &raw.trusted_proxies, issues),
+    }
+}
+
+/// Login is on by default whenever a password authenticator is configured.
+fn login(
+    raw: Option<Spanned<raw::RawLogin>>,
+    basic: bool,
+    issues: &mut Issues<'_>,
+) -> Option<LoginConfig> {
+    let span = raw.as_ref().map(Spanned::span);
+    let raw = raw.map(Spanned::into_inner).unwrap_or_default();
+    let enabled = raw.enabled.unwrap_or(basic);
+    if enabled && !basic {
+        issues.add(
+            "login",
+            span.unwrap_or(0..0),
+            "needs a password authenticator: add `[authn.basic]`",
+        );
+        return None;
+    }
+    let idle = non_negative(raw.idle_seconds, "login.idle_seconds", 30 * 60, issues).max(60);
+    let absolute = non_negative(
+        raw.absolute_seconds,
+        "login.absolute_seconds",
+        12 * 3600,
+        issues,
+    )
+    .max(idle);
+    let mut redirect_origins = Vec::new();
+    for origin in raw.redirect_origins {
+        let text = origin.get_ref().trim_end_matches('/').to_ascii_lowercase();
+        let ok = (text.starts_with("https://") || text.starts_with("http://"))
+            && !text
+                .split_once("://")
+                .is_some_and(|(_, rest)| rest.is_empty() || rest.contains(['/', '?', '#', '@']));
+        if ok {
+            redirect_origins.push(text);
+        } else {
+            issues.add(
+                "login.redirect_origins",
+                origin.span(),
+                format!(
+                    "`{}` is not an origin like `https://app.example`",
+                    origin.get_ref()
+                ),
+            );
+        }
+    }
+    enabled.then(|| LoginConfig {
+        idle: i64::try_from(idle).unwrap_or(i64::MAX),
+        absolute: i64::try_from(absolute).unwrap_or(i64::MAX),
+        redirect_origins,
+    })
+}
+
+fn limits(raw: &raw::RawLimits, issues: &mut Issues<'_>) -> Limits {
+    let mut one = |value: &Option<Spanned<i64>>, key: &str, default: u32| match value {
+        None => default,
+        Some(v) => u32::try_from(*v.get_ref())
+            .ok()
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| {
+                issues.add(key, v.span(), "must be a positive number");
+                default
+            }),
+    };
+    Limits {
+        per_ip: one(&raw.failures_per_ip, "limits.failures_per_ip", 20),
+        per_user: one(&raw.failures_per_user, "limits.failures_per_user", 10),
+        window_seconds: one(&raw.window_seconds, "limits.window_seconds", 60),
     }
 }

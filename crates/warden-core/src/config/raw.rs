@@ -15,8 +15,31 @@ pub struct RawConfig {
     pub authn: RawAuthn,
     #[serde(default)]
     pub network: RawNetwork,
+    pub login: Option<Spanned<RawLogin>>,
+    #[serde(default)]
+    pub limits: RawLimits,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Spanned<RawRule>>,
+}
+
+/// `[login]`: the sign-in page and browser sessions.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogin {
+    pub enabled: Option<bool>,
+    pub idle_seconds: Option<Spanned<i64>>,
+    pub absolute_seconds: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub redirect_origins: Vec<Spanned<String>>,
+}
+
+/// `[limits]`: failed attempts allowed per minute before 429.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub failures_per_ip: Option<Spanned<i64>>,
+    pub failures_per_user: Option<Spanned<i64>>,
+    pub window_seconds: Option<Spanned<i64>>,
 }
 
 /// `[server]`.
@@ -121,6 +144,20 @@ pub struct RawRule {
     #[serde(default)]
     pub hide: bool,
     pub authn: Option<Spanned<Vec<String>>>,
+    pub login: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub show_required: bool,
+    pub cors: Option<Spanned<RawCors>>,
+}
+
+/// `cors = { origins = [...], credentials = true }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCors {
+    pub origins: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub credentials: bool,
+    pub max_age: Option<u32>,
 }
 
 /// `require = "authenticated"` or `require = { roles = [...], scopes = [...] }`.

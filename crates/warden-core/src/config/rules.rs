@@ -4,8 +4,8 @@ use http::Method;
 use toml::Spanned;
 
 use super::error::Issues;
-use super::raw::{RawRequire, RawRule};
-use crate::rules::{Access, Requirement, Rule, RuleSet, Schemes, compile_pattern};
+use super::raw::{RawCors, RawRequire, RawRule};
+use crate::rules::{Access, Cors, Requirement, Rule, RuleSet, Schemes, compile_pattern};
 
 /// Converts every rule, recording each problem; `None` when any rule is broken.
 pub(super) fn rules(
@@ -64,6 +64,23 @@ fn one_rule(
         return None;
     }
     let host = raw.host.map(|h| h.into_inner().to_ascii_lowercase());
+    let login = match raw.login {
+        Some(on) if *on.get_ref() && !available.session => {
+            issues.add(
+                format!("{key}.login"),
+                on.span(),
+                "login is not enabled: add `[authn.basic]` or `[login]`",
+            );
+            None
+        }
+        Some(on) => Some(*on.get_ref()),
+        None => Some(available.session),
+    };
+    let cors = match raw.cors {
+        Some(c) => Some(Some(cors(key, c.into_inner(), issues)?)),
+        None => Some(None),
+    };
+    let requires_auth = matches!(access, Some(Access::Authenticated(_)));
     Some(Rule {
         name: raw.name.into_inner(),
         path: path_ok.then(|| raw.path.into_inner())?,
@@ -72,6 +89,9 @@ fn one_rule(
         access: access?,
         hide: raw.hide,
         schemes: schemes?,
+        login: login? && requires_auth,
+        show_required: raw.show_required,
+        cors: cors?,
     })
 }
 
@@ -181,21 +201,19 @@ fn schemes(
     let Some(raw) = raw else {
         return Some(available);
     };
-    let mut chosen = Schemes {
-        jwt: false,
-        basic: false,
-        api_key: false,
-    };
+    let mut chosen = Schemes::NONE;
     for name in raw.get_ref() {
         let (slot, on) = match name.as_str() {
             "jwt" => (&mut chosen.jwt, available.jwt),
             "basic" => (&mut chosen.basic, available.basic),
             "api_key" => (&mut chosen.api_key, available.api_key),
+            "session" => (&mut chosen.session, available.session),
             other => {
+                let expected = "expected `jwt`, `basic`, `api_key` or `session`";
                 issues.add(
                     format!("{key}.authn"),
                     raw.span(),
-                    format!("`{other}`: expected `jwt`, `basic` or `api_key`"),
+                    format!("`{other}`: {expected}"),
                 );
                 return None;
             }
@@ -210,5 +228,37 @@ fn schemes(
         }
         *slot = true;
     }
+    if !(chosen.is_empty() || chosen.bearer() || chosen.basic) {
+        let why = "add `jwt`, `basic` or `api_key`: a 401 must name a scheme clients can answer";
+        issues.add(format!("{key}.authn"), raw.span(), why);
+        return None;
+    }
     Some(chosen)
+}
+
+fn cors(key: &str, raw: RawCors, issues: &mut Issues<'_>) -> Option<Cors> {
+    let mut origins = Vec::new();
+    for origin in raw.origins {
+        let text = origin.get_ref();
+        let valid = text != "*"
+            && (text.starts_with("https://") || text.starts_with("http://"))
+            && !text
+                .trim_end_matches('/')
+                .split_once("://")
+                .is_some_and(|(_, r)| r.is_empty() || r.contains(['/', '?', '#']));
+        if !valid {
+            issues.add(
+                format!("{key}.cors.origins"),
+                origin.span(),
+                format!("`{text}`: list exact origins like `https://app.example` (no `*`)"),
+            );
+            return None;
+        }
+        origins.push(text.trim_end_matches('/').to_owned());
+    }
+    Some(Cors {
+        origins,
+        credentials: raw.credentials,
+        max_age: raw.max_age.unwrap_or(600),
+    })
 }

@@ -2,6 +2,7 @@
 
 mod keys;
 mod schema;
+mod sessions;
 mod users;
 
 use std::path::Path;
@@ -11,7 +12,10 @@ use async_trait::async_trait;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
-use crate::{ApiKeyRecord, NewApiKey, Store, StoreError, UserRecord};
+use crate::{
+    ApiKeyRecord, NewApiKey, NewSession, SessionLimits, SessionRecord, Store, StoreError,
+    UserRecord,
+};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "warden.db";
@@ -105,6 +109,36 @@ impl Store for SqliteStore {
 
     async fn check_api_key(&self, plaintext: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         keys::check(&self.pool, plaintext).await
+    }
+
+    async fn create_session(
+        &self,
+        user: &str,
+        now: i64,
+        limits: SessionLimits,
+    ) -> Result<NewSession, StoreError> {
+        sessions::create(&self.pool, user, now, limits).await
+    }
+
+    async fn check_session(
+        &self,
+        token: &str,
+        now: i64,
+        limits: SessionLimits,
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        sessions::check(&self.pool, token, now, limits).await
+    }
+
+    async fn list_sessions(&self, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
+        sessions::list(&self.pool, now).await
+    }
+
+    async fn revoke_session(&self, id: &str) -> Result<(), StoreError> {
+        sessions::revoke(&self.pool, id).await
+    }
+
+    async fn revoke_user_sessions(&self, user: &str) -> Result<u64, StoreError> {
+        sessions::end_all(&self.pool, user).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@ use sqlx::SqlitePool;
 use crate::StoreError;
 
 /// Schema version this build reads and writes.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// Statements that take an empty database to version 1.
 const V1: &[&str] = &[
@@ -26,6 +26,25 @@ const V1: &[&str] = &[
     )",
 ];
 
+/// Statements that take a version-1 database to version 2 (browser sessions).
+const V2: &[&str] = &[
+    // The cascade keeps sessions from outliving their user row.
+    "CREATE TABLE IF NOT EXISTS sessions (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    )",
+    // Disabling a user or changing a password deletes that user's sessions.
+    "CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user)",
+];
+
+/// Migration steps in order: the version each reaches and its statements.
+/// A database at version `v` runs every step whose target is above `v`.
+const STEPS: &[(i64, &[&str])] = &[(1, V1), (2, V2)];
+
 /// Brings the database to [`SCHEMA_VERSION`], refusing files from a newer build.
 pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
     // IMMEDIATE takes the write lock before reading the version, so a CLI and
@@ -37,12 +56,13 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
     if version > SCHEMA_VERSION {
         return Err(StoreError::SchemaVersion(version));
     }
-    if version < 1 {
-        for statement in V1 {
+    if version < SCHEMA_VERSION {
+        let pending = STEPS.iter().filter(|(target, _)| version < *target);
+        for statement in pending.flat_map(|(_, statements)| statements.iter()) {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
         // PRAGMA takes no bound parameters; the value is a constant.
-        sqlx::query("PRAGMA user_version = 1")
+        sqlx::query(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .execute(&mut *tx)
             .await?;
     }

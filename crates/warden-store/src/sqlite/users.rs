@@ -3,6 +3,7 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 
+use super::sessions;
 use crate::clock::now_unix;
 use crate::password::{dummy_hash, hash_password, verify_password};
 use crate::validate::{decode_roles, encode_roles, validate_name};
@@ -50,12 +51,19 @@ pub(super) async fn set_disabled(
     name: &str,
     disabled: bool,
 ) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let done = sqlx::query("UPDATE users SET disabled = ? WHERE name = ?")
         .bind(disabled)
         .bind(name)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-    require_one(done.rows_affected(), name)
+    require_one(done.rows_affected(), name)?;
+    if disabled {
+        // Deleting (not just hiding) them means re-enabling cannot revive old cookies.
+        sessions::end_all(&mut *tx, name).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 pub(super) async fn set_password(
@@ -63,13 +71,19 @@ pub(super) async fn set_password(
     name: &str,
     password: &str,
 ) -> Result<(), StoreError> {
+    // Hash before taking the write lock: argon2 is slow.
     let hash = hash_blocking(password).await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let done = sqlx::query("UPDATE users SET password_hash = ? WHERE name = ?")
         .bind(hash)
         .bind(name)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-    require_one(done.rows_affected(), name)
+    require_one(done.rows_affected(), name)?;
+    // A password change is how a user evicts whoever stole the old one.
+    sessions::end_all(&mut *tx, name).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub(super) async fn check_password(

@@ -1,5 +1,9 @@
 //! Shared helpers for the integration tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+pub mod sessions;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,6 +63,16 @@ pub async fn journal_mode(dir: &TempDir) -> String {
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
     sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// A raw connection to the store's file, to inspect or prepare it behind the store's back.
+pub async fn connect(dir: &TempDir) -> sqlx::SqliteConnection {
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.data().join("warden.db"))
+        .create_if_missing(true);
+    sqlx::SqliteConnection::connect_with(&options)
         .await
         .unwrap()
 }

@@ -1,0 +1,254 @@
+//! `/.warden/login` and `/.warden/logout`: the sign-in form, sessions and sign-out, with CSRF
+//! protection, throttling before any password hashing, and safe return addresses.
+//!
+//! These pages answer their own form outcomes (an expired form, too many attempts); access
+//! decisions for every other path are rendered by `warden_core::render`.
+
+mod cookies;
+mod page;
+mod respond;
+
+use std::collections::HashMap;
+
+use http::{Method, StatusCode};
+use http_body_util::{BodyExt as _, Limited};
+use hyper::body::Incoming;
+use warden_core::RequestFacts;
+use warden_core::config::LoginConfig;
+use warden_core::redirect::safe_return;
+use warden_core::response::LOGIN_PATH;
+use warden_store::{AttemptKey, SessionLimits};
+
+use crate::app::App;
+use crate::clock;
+use page::Notice;
+use respond::{Page, Response};
+
+/// Largest form body accepted.
+const MAX_FORM: usize = 16 * 1024;
+
+/// Handles a request under `/.warden/login` or `/.warden/logout`.
+pub async fn handle(app: &App, facts: &RequestFacts, req: http::Request<Incoming>) -> Response {
+    let (head, body) = req.into_parts();
+    let (method, path) = (&head.method, head.uri.path());
+    let Some(login) = app.engine().config().login.as_ref() else {
+        return Page::new(
+            StatusCode::NOT_FOUND,
+            page::message("Not found", "Sign-in is not enabled.", None),
+        )
+        .into();
+    };
+    let query = head.uri.query().unwrap_or("");
+    let flow = Flow {
+        app,
+        facts,
+        login,
+        headers: &head.headers,
+        query,
+    };
+    match (path, method) {
+        (LOGIN_PATH, &Method::GET | &Method::HEAD) => flow.show_login().await,
+        (LOGIN_PATH, &Method::POST) => match read_form(body).await {
+            Some(form) => flow.submit_login(&form).await,
+            None => flow.bad_form(),
+        },
+        ("/.warden/logout", &Method::GET | &Method::HEAD) => flow.show_logout().await,
+        ("/.warden/logout", &Method::POST) => match read_form(body).await {
+            Some(form) => flow.submit_logout(&form).await,
+            None => flow.bad_form(),
+        },
+        _ => respond::method_not_allowed(),
+    }
+}
+
+async fn read_form(body: Incoming) -> Option<HashMap<String, String>> {
+    let bytes = Limited::new(body, MAX_FORM)
+        .collect()
+        .await
+        .ok()?
+        .to_bytes();
+    Some(form_urlencoded::parse(&bytes).into_owned().collect())
+}
+
+struct Flow<'a> {
+    app: &'a App,
+    facts: &'a RequestFacts,
+    login: &'a LoginConfig,
+    headers: &'a http::HeaderMap,
+    /// The query of the request itself (never a forwarded one).
+    query: &'a str,
+}
+
+impl Flow<'_> {
+    fn limits(&self) -> SessionLimits {
+        SessionLimits {
+            idle: self.login.idle,
+            absolute: self.login.absolute,
+        }
+    }
+
+    /// The return address from a query or form value, or `/` when it is not safe.
+    fn return_to(&self, rd: Option<&str>) -> String {
+        let origin = self.facts.own_origin();
+        rd.and_then(|rd| safe_return(rd, origin.as_deref(), &self.login.redirect_origins))
+            .unwrap_or_else(|| "/".to_owned())
+    }
+
+    /// The signed-in user of this browser, if its session is valid.
+    async fn current_user(&self) -> Option<(String, String)> {
+        let token = self.facts.credentials.session.as_deref()?;
+        let now = i64::try_from(clock::now_unix()).ok()?;
+        let (session, user) = self
+            .app
+            .store()
+            .check_session(token, now, self.limits())
+            .await
+            .ok()??;
+        Some((session.id, user.name))
+    }
+
+    async fn show_login(&self) -> Response {
+        let query = query_map(self.query);
+        let rd = self.return_to(query.get("rd").map(String::as_str));
+        let user = self.current_user().await;
+        if let (Some(_), None) = (&user, query.get("switch")) {
+            return respond::see_other(&rd, Vec::new());
+        }
+        let notice = user
+            .as_ref()
+            .map_or(Notice::None, |(_, name)| Notice::Switching(name));
+        self.form(StatusCode::OK, &rd, &notice)
+    }
+
+    fn form(&self, status: StatusCode, rd: &str, notice: &Notice<'_>) -> Response {
+        let Some(csrf) = cookies::random_token() else {
+            return respond::unavailable();
+        };
+        Page::new(status, page::login(&csrf, rd, notice))
+            .cookie(cookies::csrf(self.facts, &csrf))
+            .into()
+    }
+
+    fn bad_form(&self) -> Response {
+        let text = "This form has expired or was not sent by this site. Reload the sign-in page and try again.";
+        Page::new(
+            StatusCode::FORBIDDEN,
+            page::message("Form expired", text, Some((LOGIN_PATH, "Back to sign in"))),
+        )
+        .into()
+    }
+
+    /// Double-submit cookie plus, when the browser sends one, a same-origin `Origin`.
+    fn csrf_ok(&self, form: &HashMap<String, String>) -> bool {
+        let cookie = warden_core::cookies::value(self.headers, cookies::CSRF);
+        let sent = form.get("csrf").map(String::as_bytes);
+        let tokens_match = match (cookie, sent) {
+            (Some(c), Some(s)) if !c.is_empty() => {
+                aws_lc_rs::constant_time::verify_slices_are_equal(c.as_bytes(), s).is_ok()
+            }
+            _ => false,
+        };
+        let origin_ok = self
+            .facts
+            .origin
+            .as_deref()
+            .is_none_or(|o| Some(o.to_ascii_lowercase()) == self.facts.own_origin());
+        tokens_match && origin_ok
+    }
+
+    async fn submit_login(&self, form: &HashMap<String, String>) -> Response {
+        if !self.csrf_ok(form) {
+            return self.bad_form();
+        }
+        let rd = self.return_to(form.get("rd").map(String::as_str));
+        let user = form.get("username").map_or("", String::as_str);
+        let password = form.get("password").map_or("", String::as_str);
+        let keys = [
+            AttemptKey::Ip(self.facts.client),
+            AttemptKey::User(user.to_owned()),
+        ];
+        let now_ms = clock::now_millis();
+        match self.app.attempts().retry_after(&keys, now_ms).await {
+            Ok(Some(wait)) => return respond::throttled(wait.as_secs().max(1)),
+            Ok(None) => {}
+            Err(_) => return respond::unavailable(),
+        }
+        let account = match self.app.store().check_password(user, password).await {
+            Ok(Some(account)) => account,
+            Ok(None) => {
+                if self
+                    .app
+                    .attempts()
+                    .record_failure(&keys, now_ms)
+                    .await
+                    .is_err()
+                {
+                    return respond::unavailable();
+                }
+                return self.form(StatusCode::OK, &rd, &Notice::Failed);
+            }
+            Err(_) => return respond::unavailable(),
+        };
+        self.start_session(&account.name, &rd).await
+    }
+
+    /// A new session every time (no fixation); a session this browser had is ended first.
+    async fn start_session(&self, user: &str, rd: &str) -> Response {
+        if let Some((old, _)) = self.current_user().await {
+            let _ = self.app.store().revoke_session(&old).await;
+        }
+        let Ok(now) = i64::try_from(clock::now_unix()) else {
+            return respond::unavailable();
+        };
+        match self
+            .app
+            .store()
+            .create_session(user, now, self.limits())
+            .await
+        {
+            Ok(session) => {
+                let set = vec![
+                    cookies::session(self.facts, &session.token, self.login.absolute),
+                    cookies::marker(true),
+                ];
+                tracing::info!(user, session = session.record.id, client = %self.facts.client, "signed in");
+                respond::see_other(rd, set)
+            }
+            Err(_) => respond::unavailable(),
+        }
+    }
+
+    async fn show_logout(&self) -> Response {
+        let Some(csrf) = cookies::random_token() else {
+            return respond::unavailable();
+        };
+        let user = self.current_user().await.map(|(_, name)| name);
+        Page::new(StatusCode::OK, page::logout(&csrf, user.as_deref()))
+            .cookie(cookies::csrf(self.facts, &csrf))
+            .into()
+    }
+
+    async fn submit_logout(&self, form: &HashMap<String, String>) -> Response {
+        if !self.csrf_ok(form) {
+            return self.bad_form();
+        }
+        if let Some((id, user)) = self.current_user().await {
+            if self.app.store().revoke_session(&id).await.is_err() {
+                return respond::unavailable();
+            }
+            tracing::info!(user, session = id, "signed out");
+        }
+        let mut set: Vec<String> = cookies::clear_session(self.facts).into();
+        set.push(cookies::marker(false));
+        respond::see_other(LOGIN_PATH, set)
+    }
+}
+
+/// A query string as a map (first value wins).
+fn query_map(query: &str) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        map.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+    }
+    map
+}

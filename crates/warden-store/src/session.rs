@@ -1,0 +1,131 @@
+//! Browser sessions: token generation and hashing, and the records callers see.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::StoreError;
+use crate::api_key::{hash_key, to_hex};
+
+/// Prefix of every session token; distinct from API keys so one can never pass for the other.
+pub const SESSION_PREFIX: &str = "wds_";
+
+/// Seconds of activity the store may ignore before moving `last_seen`.
+///
+/// Writing on every request would serialise all readers behind the SQLite
+/// write lock; idle limits are minutes, so 30 s of slack is invisible.
+pub const LAST_SEEN_GRANULARITY: i64 = 30;
+
+/// A new session: the cookie value (shown once) and its record.
+#[derive(Clone)]
+pub struct NewSession {
+    /// The secret cookie value; only its hash is stored.
+    pub token: String,
+    /// The stored record.
+    pub record: SessionRecord,
+}
+
+impl std::fmt::Debug for NewSession {
+    // Keeps the secret out of logs and panic messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSession")
+            .field("token", &"<redacted>")
+            .field("record", &self.record)
+            .finish()
+    }
+}
+
+/// A session as listed and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Short public identifier (12 lowercase hex chars), used to list and revoke.
+    pub id: String,
+    /// Name of the signed-in user.
+    pub user: String,
+    /// Sign-in time, seconds since the Unix epoch.
+    pub created_at: i64,
+    /// Last recorded activity, seconds since the Unix epoch (coarse, see [`LAST_SEEN_GRANULARITY`]).
+    pub last_seen: i64,
+    /// End of the absolute lifetime, seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// Idle and absolute limits, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// A session unused for this long ends.
+    pub idle: i64,
+    /// A session ends this long after sign-in, however active.
+    pub absolute: i64,
+}
+
+/// A generated token with its stored hash and public id.
+pub(crate) struct Minted {
+    pub(crate) token: String,
+    pub(crate) hash: String,
+    pub(crate) id: String,
+}
+
+/// Generates a token: `wds_` + base64url (no padding) of 32 random bytes.
+pub(crate) fn mint() -> Result<Minted, StoreError> {
+    let mut secret = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut secret).map_err(|_| StoreError::Random)?;
+    let mut id = [0u8; 6];
+    aws_lc_rs::rand::fill(&mut id).map_err(|_| StoreError::Random)?;
+    let token = format!("{SESSION_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
+    Ok(Minted {
+        hash: hash_token(&token),
+        token,
+        id: to_hex(&id),
+    })
+}
+
+/// Hex SHA-256 of a token; a fast hash suffices because tokens carry 256 random bits.
+pub fn hash_token(token: &str) -> String {
+    hash_key(token)
+}
+
+/// True if `s` has the session prefix (cheap pre-check before any lookup).
+pub fn looks_like_session(s: &str) -> bool {
+    s.starts_with(SESSION_PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn format() {
+        let m = mint().unwrap();
+        assert_eq!(m.token.len(), 4 + 43);
+        assert!(looks_like_session(&m.token));
+        assert_eq!(m.id.len(), 12);
+        assert!(m.id.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')));
+        assert_eq!(m.hash, hash_token(&m.token));
+        assert_ne!(mint().unwrap().token, m.token);
+    }
+
+    #[test]
+    fn api_keys_are_not_sessions() {
+        assert!(!looks_like_session("wdn_abc"));
+        assert!(!looks_like_session("Wds_abc"));
+    }
+
+    #[test]
+    fn debug_hides_token() {
+        let m = mint().unwrap();
+        let s = NewSession {
+            token: m.token.clone(),
+            record: SessionRecord {
+                id: m.id,
+                user: "u".into(),
+                created_at: 1,
+                last_seen: 1,
+                expires_at: 2,
+            },
+        };
+        let shown = format!("{s:?}");
+        assert!(!shown.contains(&m.token), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+}
