@@ -8,7 +8,8 @@ mod common;
 use common::browser::*;
 use common::*;
 
-const ABSOLUTE: &str = "[login]\nabsolute_seconds = 7200\nredirect_origins = [\"https://app.example\"]\n[network]\n";
+const ABSOLUTE: &str =
+    "[login]\nabsolute_seconds = 7200\nredirect_origins = [\"https://app.example\"]\n[network]\n";
 
 /// The standard config with `absolute_seconds = 7200` and `https://app.example` as a return
 /// origin; alice (ops) and bob (admin), dora disabled.
@@ -55,15 +56,27 @@ fn the_login_page_is_a_form_with_a_csrf_cookie() {
     let r = &page.response;
     assert_page_headers(r);
     let csrf = set_cookie(r, CSRF);
-    csrf.assert_attributes(&["Path=/.warden/", "Max-Age=3600", "HttpOnly", "SameSite=Strict"]);
+    csrf.assert_attributes(&[
+        "Path=/.warden/",
+        "Max-Age=3600",
+        "HttpOnly",
+        "SameSite=Strict",
+    ]);
     assert_eq!(set_cookies(r).len(), 1, "only the CSRF cookie: {r:#?}");
     assert!(r.body.contains("method=\"post\""), "{}", r.body);
     assert!(r.body.contains("action=\"/.warden/login\""), "{}", r.body);
     assert!(has_input(&r.body, "username", None), "{}", r.body);
-    assert!(has_input(&r.body, "password", Some("password")), "{}", r.body);
+    assert!(
+        has_input(&r.body, "password", Some("password")),
+        "{}",
+        r.body
+    );
     assert!(has_input(&r.body, "csrf", Some("hidden")), "{}", r.body);
     assert!(has_input(&r.body, "rd", Some("hidden")), "{}", r.body);
-    assert_eq!(form_value(&r.body, "rd").as_deref(), Some("/private/doc?x=1"));
+    assert_eq!(
+        form_value(&r.body, "rd").as_deref(),
+        Some("/private/doc?x=1")
+    );
     // A fresh token per page.
     let again = warden.form_page(LOGIN, &[]);
     assert_ne!(again.csrf, page.csrf);
@@ -76,21 +89,28 @@ fn the_csrf_cookie_is_secure_except_on_loopback_http() {
     let warden = server();
     let port = warden.addr.port();
     let (v4, v6) = (format!("127.0.0.1:{port}"), format!("[::1]:{port}"));
-    let base = ["Path=/.warden/", "Max-Age=3600", "HttpOnly", "SameSite=Strict"];
+    let base = [
+        "Path=/.warden/",
+        "Max-Age=3600",
+        "HttpOnly",
+        "SameSite=Strict",
+    ];
     let secure = [&base[..], &["Secure"]].concat();
-    let cases: [(Vec<(&str, &str)>, &[&str]); 6] = [
-        (vec![], &base),
-        (vec![("Host", "localhost")], &base),
-        (vec![("Host", v4.as_str())], &base),
-        (vec![("Host", v6.as_str())], &base),
-        (vec![("Host", "gw.example")], &secure),
+    // (headers, whether the cookie must be `Secure`)
+    let cases = [
+        (vec![], false),
+        (vec![("Host", "localhost")], false),
+        (vec![("Host", v4.as_str())], false),
+        (vec![("Host", v6.as_str())], false),
+        (vec![("Host", "gw.example")], true),
         (
             vec![("Host", "localhost"), ("X-Forwarded-Proto", "https")],
-            &secure,
+            true,
         ),
     ];
-    for (headers, want) in cases {
+    for (headers, is_secure) in cases {
         let page = warden.form_page(LOGIN, &headers);
+        let want = if is_secure { &secure[..] } else { &base[..] };
         set_cookie(&page.response, CSRF).assert_attributes(want);
     }
 }
@@ -128,7 +148,6 @@ fn a_post_from_another_origin_is_an_expired_form() {
     let csrf = warden.form_page(LOGIN, &[]).csrf;
     for origin in [
         "http://evil.example",
-        "null",
         "https://localhost",
         "http://localhost:8080",
         "http://localhost.evil.example",
@@ -147,6 +166,16 @@ fn a_post_from_another_origin_is_an_expired_form() {
         &alice("/"),
     );
     assert_eq!(r.status, 303, "same origin with port: {r:#?}");
+}
+
+/// `Origin: null` (a sandboxed frame, a `data:` page) is an `Origin` header that is not this
+/// site's: the form is refused like any other foreign origin.
+#[test]
+fn a_post_from_an_opaque_origin_is_an_expired_form() {
+    let warden = server();
+    let csrf = warden.form_page(LOGIN, &[]).csrf;
+    let r = warden.post_login(&csrf, "", &[("Origin", "null")], &alice("/"));
+    assert_form_expired(&r, "Origin: null");
 }
 
 /// Behind a trusted proxy that says https, the page's origin is `https://host`.
@@ -174,7 +203,11 @@ fn every_failed_sign_in_gets_the_same_form_again() {
     let mut answers = Vec::new();
     for (what, user, password) in attempts {
         let csrf = warden.form_page(LOGIN, &[]).csrf;
-        let fields = [("rd", "/private/x"), ("username", user), ("password", password)];
+        let fields = [
+            ("rd", "/private/x"),
+            ("username", user),
+            ("password", password),
+        ];
         let r = warden.post_login(&csrf, "", &[], &fields);
         assert_eq!(r.status, 200, "{what}: {r:#?}");
         assert_page_headers(&r);
@@ -245,7 +278,13 @@ fn over_https_the_session_cookie_is_host_prefixed() {
     assert_eq!(r.all("location"), ["/private/x"]);
     let session = set_cookie(&r, SESSION_HOST);
     assert!(session.value.starts_with("wds_"), "{session:?}");
-    session.assert_attributes(&["Path=/", "Max-Age=7200", "Secure", "HttpOnly", "SameSite=Lax"]);
+    session.assert_attributes(&[
+        "Path=/",
+        "Max-Age=7200",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Lax",
+    ]);
     assert!(!sets_cookie(&r, SESSION), "{r:#?}");
     assert_eq!(set_cookie(&r, MARKER).value, "1");
 
@@ -338,7 +377,10 @@ fn a_signed_in_browser_is_sent_straight_on() {
     for (query, want) in [
         ("?rd=%2Fprivate%2Fx%3Fy%3D1", "/private/x?y=1"),
         ("?rd=%2F%2Fevil.example", "/"),
-        ("?rd=https%3A%2F%2Fapp.example%2Fhome", "https://app.example/home"),
+        (
+            "?rd=https%3A%2F%2Fapp.example%2Fhome",
+            "https://app.example/home",
+        ),
         ("", "/"),
     ] {
         let r = warden.get(&format!("{LOGIN}{query}"), &[("Cookie", &cookie)]);

@@ -21,7 +21,10 @@ fn assert_login_redirect(r: &Response, status: u16, location: &str) {
     assert_eq!(r.status, status, "{r:#?}");
     assert_eq!(r.all("location"), [location], "{r:#?}");
     assert_eq!(r.all("cache-control"), ["no-store"], "{r:#?}");
-    assert!(r.challenges().is_empty(), "a redirect has no challenge: {r:#?}");
+    assert!(
+        r.challenges().is_empty(),
+        "a redirect has no challenge: {r:#?}"
+    );
     assert_eq!(r.header("content-type"), Some(HTML), "{r:#?}");
     assert!(r.all("set-cookie").is_empty(), "{r:#?}");
 }
@@ -49,7 +52,10 @@ fn navigations_are_sent_to_the_login_page_with_their_return_address() {
         assert_link(&r, DOC_LOGIN);
     }
     // A role rule needs a login too, and the whole path and query travel, encoded.
-    let r = warden.get("/admin/users?page=2&sort=name", &[("Accept", BROWSER_ACCEPT)]);
+    let r = warden.get(
+        "/admin/users?page=2&sort=name",
+        &[("Accept", BROWSER_ACCEPT)],
+    );
     assert_login_redirect(
         &r,
         302,
@@ -105,6 +111,19 @@ fn api_clients_get_the_401_and_never_a_redirect() {
     }
 }
 
+/// `Sec-Fetch-Mode: cors` is a script's `fetch`, never a navigation, whatever it accepts: a
+/// redirect would hand the script the login page instead of a 401 it can act on.
+#[test]
+fn a_fetch_that_accepts_html_still_gets_the_401() {
+    let warden = Env::new(&standard_config()).serve();
+    for accept in ["text/html", BROWSER_ACCEPT] {
+        let r = warden.get(DOC, &[("Sec-Fetch-Mode", "cors"), ("Accept", accept)]);
+        assert_eq!(r.status, 401, "{accept}: {r:#?}");
+        assert_eq!(r.header("location"), None, "{accept}");
+        assert_eq!(r.challenges(), both(), "{accept}");
+    }
+}
+
 #[test]
 fn a_rule_with_login_off_gives_browsers_the_401_page() {
     let config = standard_config()
@@ -131,14 +150,24 @@ fn a_rule_with_login_off_gives_browsers_the_401_page() {
 #[test]
 fn the_nginx_flavour_never_redirects() {
     let warden = Env::new(&standard_config()).serve();
-    for headers in [
-        vec![("X-Original-URI", DOC), ("Accept", BROWSER_ACCEPT)],
-        vec![("X-Original-URI", DOC), ("Sec-Fetch-Mode", "navigate")],
-        vec![
-            ("X-Original-URI", DOC),
-            ("Accept", BROWSER_ACCEPT),
-            ("Cookie", "warden_session=wds_unknown"),
-        ],
+    let ended = r#"Bearer realm="example", error="invalid_token", error_description="the session has ended""#;
+    for (headers, bearer) in [
+        (
+            vec![("X-Original-URI", DOC), ("Accept", BROWSER_ACCEPT)],
+            BEARER,
+        ),
+        (
+            vec![("X-Original-URI", DOC), ("Sec-Fetch-Mode", "navigate")],
+            BEARER,
+        ),
+        (
+            vec![
+                ("X-Original-URI", DOC),
+                ("Accept", BROWSER_ACCEPT),
+                ("Cookie", "warden_session=wds_unknown"),
+            ],
+            ended,
+        ),
     ] {
         let r = warden.get("/.warden/nginx", &headers);
         assert_eq!(r.status, 401, "{headers:?}: {r:#?}");
@@ -146,7 +175,7 @@ fn the_nginx_flavour_never_redirects() {
         assert_eq!(r.all("x-warden-status"), ["401"]);
         assert_eq!(
             r.challenges(),
-            [format!("{BEARER}, {BASIC}")],
+            [format!("{bearer}, {BASIC}")],
             "one line for nginx"
         );
     }

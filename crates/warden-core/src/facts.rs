@@ -48,6 +48,9 @@ pub struct RequestFacts {
     pub preflight: Option<Preflight>,
     /// Whether the client reached us over https (directly or per a trusted proxy).
     pub secure: bool,
+    /// A browser script (`fetch`/XHR: `Sec-Fetch-Dest: empty` or `X-Requested-With`), which a
+    /// Basic challenge would answer with the browser's own password dialog.
+    pub script: bool,
     /// The client signed in within the last minute (see [`crate::cookies::LOGIN_MARKER`]).
     pub just_signed_in: bool,
 }
@@ -112,7 +115,9 @@ pub fn read(req: RequestParts<'_>, config: &Config, source: ForwardSource) -> Re
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    let origin = text("origin").filter(|o| o != "null");
+    // `Origin: null` (sandboxed or opaque origins) is kept: it matches no allowed origin and
+    // no CSRF check, but still marks a cross-origin request and a preflight.
+    let origin = text("origin");
     let preflight = (method == Method::OPTIONS && origin.is_some())
         .then(|| text("access-control-request-method"))
         .flatten()
@@ -140,6 +145,8 @@ pub fn read(req: RequestParts<'_>, config: &Config, source: ForwardSource) -> Re
         origin,
         preflight,
         secure,
+        script: text("sec-fetch-dest").is_some_and(|d| d.eq_ignore_ascii_case("empty"))
+            || text("x-requested-with").is_some_and(|x| x.eq_ignore_ascii_case("XMLHttpRequest")),
         just_signed_in: cookies::value(req.headers, cookies::LOGIN_MARKER).is_some(),
         method,
     }

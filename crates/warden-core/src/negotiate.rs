@@ -18,12 +18,12 @@ pub enum BodyKind {
 /// q-value means a browser; JSON-capable clients (and clients that send no `Accept`) get a
 /// problem document; the rest get text.
 pub fn body_kind(headers: &HeaderMap) -> BodyKind {
-    let navigate = headers
-        .get("sec-fetch-mode")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"navigate"));
-    if navigate {
+    let mode = headers.get("sec-fetch-mode").map(|v| v.as_bytes());
+    if mode.is_some_and(|m| m.eq_ignore_ascii_case(b"navigate")) {
         return BodyKind::Html;
     }
+    // Any other fetch mode is a script or a subresource: never a page, whatever it accepts.
+    let scripted = mode.is_some();
     let accept: Vec<&str> = headers
         .get_all(header::ACCEPT)
         .iter()
@@ -40,7 +40,7 @@ pub fn body_kind(headers: &HeaderMap) -> BodyKind {
         true,
     ));
     let text = quality(&accept, "text", "plain", true);
-    if html > 0.0 && html > json {
+    if html > 0.0 && html > json && !scripted {
         BodyKind::Html
     } else if json > 0.0 && json >= text {
         BodyKind::Problem

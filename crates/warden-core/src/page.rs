@@ -44,11 +44,12 @@ fn html(denial: &Denial<'_>, title: &str, id: &str) -> String {
     });
     let action = denial
         .login_link
-        .as_deref()
-        .map_or_else(String::new, |link| {
+        .as_ref()
+        .map_or_else(String::new, |(href, label)| {
             format!(
-                "<p><a class=\"button\" href=\"{}\">Sign in as someone else</a></p>\n",
-                escape(link)
+                "<p><a class=\"button\" href=\"{}\">{}</a></p>\n",
+                escape(href),
+                escape(label)
             )
         });
     document(

@@ -71,8 +71,8 @@ pub struct Denial<'a> {
     pub challenges: Vec<String>,
     /// The signed-in caller, for the HTML page.
     pub identity: Option<&'a Identity>,
-    /// Where a browser may go next: the login page (redirect) or "sign in as someone else".
-    pub login_link: Option<String>,
+    /// A link for a browser to go on with, and its label ("Sign in as someone else").
+    pub login_link: Option<(String, &'static str)>,
     /// Seconds to wait, for 429 and 503.
     pub retry_after: Option<u64>,
 }
@@ -126,7 +126,7 @@ pub fn render(decision: &Decision, ctx: &RenderContext<'_>) -> Outcome {
 
 fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> Denial<'a> {
     let realm = ctx.config.realm.as_str();
-    let schemes = rule.map_or(Schemes::NONE, |r| r.schemes);
+    let schemes = offered(rule.map_or(Schemes::NONE, |r| r.schemes), ctx.facts);
     let forbidden = if rule.is_some_and(|r| r.hide) {
         StatusCode::NOT_FOUND
     } else {
@@ -178,24 +178,30 @@ fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> 
             "No access rule allows this request.",
         ),
         Deny::Closed => deny(forbidden, "closed", "This resource is closed."),
-        Deny::Unauthenticated if ctx.facts.just_signed_in && wants_login(rule, ctx) => challenge(
-            StatusCode::UNAUTHORIZED,
-            "session_not_returned",
-            "You signed in, but this browser did not send the session cookie back. Allow cookies for this site and try again.",
-            BearerError::None,
-        ),
+        Deny::Unauthenticated if ctx.facts.just_signed_in && wants_login(rule, ctx) => Denial {
+            login_link: sign_in_again(ctx),
+            ..challenge(
+                StatusCode::UNAUTHORIZED,
+                "session_not_returned",
+                "You signed in, but this browser did not send the session cookie back. Allow cookies for this site and try again.",
+                BearerError::None,
+            )
+        },
         Deny::Unauthenticated => challenge(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
             "Authentication is required.",
             BearerError::None,
         ),
-        Deny::Rejected(Rejection::SessionEnded) => challenge(
-            StatusCode::UNAUTHORIZED,
-            "session_ended",
-            "Your session has ended. Sign in again.",
-            BearerError::None,
-        ),
+        Deny::Rejected(Rejection::SessionEnded) => Denial {
+            login_link: wants_login(rule, ctx).then(|| sign_in_again(ctx)).flatten(),
+            ..challenge(
+                StatusCode::UNAUTHORIZED,
+                "session_ended",
+                "Your session has ended. Sign in again.",
+                BearerError::InvalidToken("the session has ended"),
+            )
+        },
         Deny::Rejected(Rejection::BadPassword) => challenge(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
@@ -244,6 +250,20 @@ fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> 
     }
 }
 
+/// The schemes a 401 offers. A browser script is not offered Basic when Bearer is there:
+/// browsers answer a Basic challenge to `fetch` with their own password dialog, before the
+/// page's code ever sees the 401.
+fn offered(schemes: Schemes, facts: &RequestFacts) -> Schemes {
+    if facts.script && schemes.bearer() {
+        Schemes {
+            basic: false,
+            ..schemes
+        }
+    } else {
+        schemes
+    }
+}
+
 /// A browser navigation on a rule with login on, in a flavour that can send redirects.
 fn wants_login(rule: Option<&Rule>, ctx: &RenderContext<'_>) -> bool {
     ctx.flavour == Flavour::Generic
@@ -267,13 +287,24 @@ fn redirect_to_login(why: &Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -
     })
 }
 
-fn switch_link(rule: Option<&Rule>, ctx: &RenderContext<'_>) -> Option<String> {
+fn switch_link(rule: Option<&Rule>, ctx: &RenderContext<'_>) -> Option<(String, &'static str)> {
     (ctx.config.login.is_some() && rule.is_some_and(|r| r.login)).then(|| {
-        format!(
+        let href = format!(
             "{LOGIN_PATH}?switch=1&rd={}",
             page::encode_component(&ctx.facts.target)
-        )
+        );
+        (href, "Sign in as someone else")
     })
+}
+
+/// The way out of a 401 page shown instead of a redirect: the login page, once more.
+fn sign_in_again(ctx: &RenderContext<'_>) -> Option<(String, &'static str)> {
+    ctx.config.login.as_ref()?;
+    let href = format!(
+        "{LOGIN_PATH}?rd={}",
+        page::encode_component(&ctx.facts.target)
+    );
+    Some((href, "Sign in again"))
 }
 
 fn redirect(location: String, mut headers: HeaderMap, ctx: &RenderContext<'_>) -> Outcome {

@@ -229,3 +229,32 @@ fn cross_origin_denial_exposes_the_challenge() {
     assert!(!other.contains("access-control-allow-origin"), "{other}");
     assert!(other.contains("vary: Origin"), "{other}");
 }
+
+#[test]
+fn browser_scripts_are_not_offered_basic() {
+    let fetch = [
+        ("sec-fetch-mode", "cors"),
+        ("sec-fetch-dest", "empty"),
+        ("accept", "*/*"),
+    ];
+    let text = rendered(
+        Verdict::Deny(Deny::Unauthenticated),
+        &fetch,
+        Flavour::Generic,
+    );
+    assert!(text.starts_with("401 Unauthorized\n"), "{text}");
+    assert!(text.contains("www-authenticate: Bearer realm="), "{text}");
+    assert!(!text.contains("www-authenticate: Basic"), "{text}");
+    let xhr = rendered(
+        Verdict::Deny(Deny::Unauthenticated),
+        &[("x-requested-with", "XMLHttpRequest")],
+        Flavour::Generic,
+    );
+    assert!(!xhr.contains("www-authenticate: Basic"), "{xhr}");
+    let curl = rendered(
+        Verdict::Deny(Deny::Unauthenticated),
+        &[("accept", "*/*")],
+        Flavour::Generic,
+    );
+    assert!(curl.contains("www-authenticate: Basic realm="), "{curl}");
+}

@@ -10,7 +10,9 @@ use warden_core::{AuthMethod, Authn, Credential, Identity, Rejection, TokenProbl
 use warden_store::{AttemptKey, AttemptLimits, AttemptState, MemoryAttempts, SessionLimits, Store};
 
 use crate::clock;
+use crate::htpasswd::HtpasswdSource;
 use crate::keys::KeyProvider;
+use warden_store::HtpasswdCheck;
 
 /// The authenticators for one configuration.
 pub struct Authenticators {
@@ -18,14 +20,12 @@ pub struct Authenticators {
     attempts: Arc<dyn AttemptState>,
     sessions: Option<SessionLimits>,
     jwt: Option<(Arc<KeyProvider>, JwtPolicy)>,
+    htpasswd: Option<Arc<HtpasswdSource>>,
 }
 
 impl Authenticators {
     /// Builds the authenticators; JWT keys are loaded (or scheduled) here.
-    pub async fn new(
-        config: &Config,
-        store: Arc<dyn Store>,
-    ) -> Result<Self, crate::keys::KeyError> {
+    pub async fn new(config: &Config, store: Arc<dyn Store>) -> Result<Self, crate::StartError> {
         let jwt = match &config.jwt {
             Some(j) => Some((KeyProvider::start(j).await?, j.policy.clone())),
             None => None,
@@ -40,11 +40,16 @@ impl Authenticators {
             idle: l.idle,
             absolute: l.absolute,
         });
+        let htpasswd = match &config.htpasswd {
+            Some(h) => Some(HtpasswdSource::start(h).await?),
+            None => None,
+        };
         Ok(Self {
             store,
             attempts: Arc::new(MemoryAttempts::new(limits)),
             sessions,
             jwt,
+            htpasswd,
         })
     }
 
@@ -96,7 +101,18 @@ impl Authenticators {
         verdict
     }
 
+    /// A name in the htpasswd file is checked against the file only; every other name
+    /// against the store (which pays a dummy hash for unknown names).
     async fn basic(&self, user: &str, password: &str) -> Authn {
+        if let Some(file) = self.htpasswd.as_ref().filter(|f| f.users().contains(user)) {
+            return match file.check(user, password).await {
+                Some(HtpasswdCheck::Match) => {
+                    authenticated(user.to_owned(), file.roles(user), AuthMethod::Basic)
+                }
+                Some(_) => Authn::Rejected(Rejection::BadPassword),
+                None => Authn::Unavailable,
+            };
+        }
         match self.store.check_password(user, password).await {
             Ok(Some(u)) => authenticated(u.name, u.roles, AuthMethod::Basic),
             Ok(None) => Authn::Rejected(Rejection::BadPassword),

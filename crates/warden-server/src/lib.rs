@@ -3,6 +3,7 @@
 pub mod app;
 pub mod authn;
 mod clock;
+mod htpasswd;
 pub mod keys;
 pub mod live;
 mod login;
@@ -26,6 +27,9 @@ pub enum StartError {
     /// JWT keys could not be loaded.
     #[error("cannot load JWT keys: {0}")]
     Keys(#[from] keys::KeyError),
+    /// The htpasswd file could not be read.
+    #[error(transparent)]
+    Htpasswd(#[from] htpasswd::HtpasswdError),
 }
 
 /// Opens the store and keys for a configuration and builds the app.

@@ -35,6 +35,8 @@ pub struct Config {
     pub jwt: Option<JwtConfig>,
     /// Basic against the user store, when enabled.
     pub basic: bool,
+    /// An Apache htpasswd file checked besides the store, when configured.
+    pub htpasswd: Option<HtpasswdConfig>,
     /// API keys, when enabled: the header they may come in.
     pub api_key_header: Option<HeaderName>,
     /// Client networks.
@@ -82,6 +84,15 @@ pub struct IdentityHeaders {
     pub method: HeaderName,
 }
 
+/// `[authn.basic] htpasswd = "…"` with `[authn.basic.roles]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HtpasswdConfig {
+    /// The file, reloaded when it changes.
+    pub path: PathBuf,
+    /// Roles of the file's users (the file itself holds none).
+    pub roles: std::collections::BTreeMap<String, Vec<String>>,
+}
+
 /// Where verification keys come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
@@ -117,6 +128,11 @@ impl Config {
             );
         }
         let server = server(raw.server.get_ref(), base_dir, &mut issues);
+        let htpasswd = raw
+            .authn
+            .basic
+            .as_ref()
+            .and_then(|b| htpasswd(b, base_dir, &mut issues));
         let (jwt, basic, api_key_header) = authn(raw.authn, base_dir, &mut issues);
         let network = network(&raw.network, &mut issues);
         let login = login(raw.login, basic, &mut issues);
@@ -140,6 +156,7 @@ impl Config {
             identity_headers,
             jwt,
             basic,
+            htpasswd,
             api_key_header,
             network,
             login,
@@ -244,6 +261,26 @@ fn authn(
         header_name("authn.api_key.header", header.as_ref(), "x-api-key", issues)
     });
     (jwt, raw.basic.is_some(), api_key)
+}
+
+fn htpasswd(
+    raw: &Spanned<raw::RawBasic>,
+    base_dir: &Path,
+    issues: &mut Issues<'_>,
+) -> Option<HtpasswdConfig> {
+    let span = raw.span();
+    let raw = raw.get_ref();
+    if raw.htpasswd.is_none() && !raw.roles.is_empty() {
+        issues.add(
+            "authn.basic.roles",
+            span,
+            "roles are for `htpasswd` users; store users get theirs from `warden user add --role`",
+        );
+    }
+    raw.htpasswd.as_ref().map(|path| HtpasswdConfig {
+        path: base_dir.join(path.get_ref()),
+        roles: raw.roles.clone(),
+    })
 }
 
 fn jwt(raw: Spanned<RawJwt>, base_dir: &Path, issues: &mut Issues<'_>) -> Option<JwtConfig> {

@@ -110,7 +110,11 @@ impl OneOrMany {
 /// `[authn.basic]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawBasic {}
+pub struct RawBasic {
+    pub htpasswd: Option<Spanned<String>>,
+    #[serde(default)]
+    pub roles: BTreeMap<String, Vec<String>>,
+}
 
 /// `[authn.api_key]`.
 #[derive(Debug, Default, Deserialize)]

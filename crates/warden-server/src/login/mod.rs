@@ -176,6 +176,7 @@ impl Flow<'_> {
         let account = match self.app.store().check_password(user, password).await {
             Ok(Some(account)) => account,
             Ok(None) => {
+                tracing::info!(user, client = %self.facts.client, "sign-in failed");
                 if self
                     .app
                     .attempts()

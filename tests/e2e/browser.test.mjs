@@ -1,0 +1,337 @@
+// warden's browser flows in real headless Chromium, behind Caddy's forward_auth, exactly as in
+// examples/browser: sign-in with a return address, the 403 page and "Sign in as someone else",
+// a page's fetch() getting a 401 (never a redirect), and sign-out.
+//
+// Needs target/release/warden (cargo build --release -p warden-cli), caddy and chromium.
+// Overrides: WARDEN, CADDY, CHROMIUM (paths). Screenshots and logs go to target/e2e/.
+//
+//   cd tests/e2e && npm install && node --test
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const DEMO = path.join(REPO, "examples/browser");
+const OUT = path.join(REPO, "target/e2e");
+const WARDEN = process.env.WARDEN ?? path.join(REPO, "target/release/warden");
+const CADDY = process.env.CADDY ?? "caddy";
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+/** Every wait is bounded by this. */
+const WAIT_MS = 15_000;
+
+const USERS = {
+  alice: { password: "alice-e2e-Pw1", role: "viewer" },
+  admin: { password: "admin-e2e-Pw1", role: "admin" },
+};
+
+/** @type {{name: string, child: import("node:child_process").ChildProcess}[]} */
+const processes = [];
+let tmp;
+let base;
+let browser;
+
+// Whatever happens (even a crash of the test runner), the servers do not outlive the tests.
+process.on("exit", () => {
+  for (const { child } of processes) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
+/** Free loopback ports: bound to port 0 together (so they differ), then released. */
+async function freePorts(n) {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise((resolve, reject) => {
+      const srv = net.createServer();
+      srv.once("error", reject);
+      srv.listen(0, "127.0.0.1", () => resolve(srv));
+    })),
+  );
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+function start(name, command, args, env) {
+  const log = path.join(OUT, `${name}.log`);
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const sink = createWriteStream(log);
+  child.stdout.pipe(sink, { end: false });
+  child.stderr.pipe(sink, { end: false });
+  child.once("error", (err) => sink.write(`spawn failed: ${err.message}\n`));
+  processes.push({ name, child, log });
+  return child;
+}
+
+function logTail(name) {
+  const entry = processes.find((p) => p.name === name);
+  if (!entry || !existsSync(entry.log)) return "";
+  return readFileSync(entry.log, "utf8").split("\n").slice(-15).join("\n");
+}
+
+async function stop({ child }) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  const timer = new Promise((r) => setTimeout(r, 5_000, "timeout"));
+  if ((await Promise.race([exited, timer])) === "timeout") {
+    child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+/** Polls url until it answers 200 (bounded), failing early if the process died. */
+async function waitForOk(url, name, child) {
+  const deadline = Date.now() + WAIT_MS;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`${name} exited with ${child.exitCode}:\n${logTail(name)}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1_000), redirect: "manual" });
+      if (res.status === 200) return;
+      last = `status ${res.status}`;
+    } catch (err) {
+      last = err.message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} did not answer ${url} within ${WAIT_MS} ms (${last}):\n${logTail(name)}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+}
+
+/** A context with every wait bounded. */
+async function newContext() {
+  const context = await browser.newContext({ baseURL: base });
+  context.setDefaultTimeout(WAIT_MS);
+  context.setDefaultNavigationTimeout(WAIT_MS);
+  return context;
+}
+
+/** On the sign-in form: fills it in and submits; resolves with the response of the page landed on. */
+async function submitLogin(page, user, landsOn) {
+  await page.getByLabel("User name").fill(user);
+  await page.getByLabel("Password").fill(USERS[user].password);
+  const landed = page.waitForResponse(
+    (r) => r.request().isNavigationRequest() && r.request().method() === "GET" && new URL(r.url()).pathname === landsOn,
+  );
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const response = await landed;
+  await page.waitForURL((u) => u.pathname === landsOn);
+  return response;
+}
+
+function assertOnLogin(page, rd) {
+  const url = new URL(page.url());
+  assert.equal(url.pathname, "/.warden/login", `expected the sign-in page, got ${page.url()}`);
+  if (rd !== undefined) assert.equal(url.searchParams.get("rd"), rd);
+}
+
+before(async () => {
+  for (const [what, file] of [["warden (cargo build --release -p warden-cli)", WARDEN], ["chromium", CHROMIUM]]) {
+    assert.ok(existsSync(file), `${what} not found at ${file}`);
+  }
+  mkdirSync(OUT, { recursive: true });
+  tmp = mkdtempSync(path.join(os.tmpdir(), "warden-e2e-"));
+  const [wardenPort, caddyPort] = await freePorts(2);
+
+  // The demo's configuration on a free port; its relative data_dir lands in the temp dir.
+  const demo = readFileSync(path.join(DEMO, "warden.toml"), "utf8");
+  const config = demo.replace(/^listen = "127\.0\.0\.1:4180"/m, `listen = "127.0.0.1:${wardenPort}"`);
+  assert.notEqual(config, demo, "the demo's listen line was not found");
+  const configFile = path.join(tmp, "warden.toml");
+  writeFileSync(configFile, config);
+
+  for (const [name, { password, role }] of Object.entries(USERS)) {
+    const added = spawnSync(WARDEN, ["--config", configFile, "user", "add", name, "--role", role, "--password-stdin"], {
+      input: `${password}\n`,
+      encoding: "utf8",
+      timeout: WAIT_MS,
+    });
+    assert.equal(added.status, 0, `user add ${name}: ${added.stderr}`);
+  }
+
+  const warden = start("warden", WARDEN, ["--config", configFile, "serve"], {});
+  const caddy = start("caddy", CADDY, ["run", "--config", path.join(DEMO, "Caddyfile"), "--adapter", "caddyfile"], {
+    DEMO_ROOT: DEMO,
+    JS_ROOT: path.join(REPO, "clients/js"),
+    DEMO_PORT: String(caddyPort),
+    WARDEN_ADDR: `127.0.0.1:${wardenPort}`,
+    // Caddy keeps state (autosaved config) here rather than in $HOME.
+    XDG_CONFIG_HOME: path.join(tmp, "xdg-config"),
+    XDG_DATA_HOME: path.join(tmp, "xdg-data"),
+  });
+  base = `http://127.0.0.1:${caddyPort}`;
+  await waitForOk(`http://127.0.0.1:${wardenPort}/.warden/health`, "warden", warden);
+  await waitForOk(`${base}/`, "caddy", caddy);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: WAIT_MS,
+    // launch() gives every run a fresh, temporary user data dir.
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}, { timeout: 40_000 });
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  // Caddy first: then warden has no open proxy connections to wait for.
+  for (const p of [...processes].reverse()) await stop(p);
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+}, { timeout: 20_000 });
+
+describe("browser sign-in through Caddy forward_auth", { timeout: 90_000 }, () => {
+  test("a protected page sends the browser to sign in, and back", { timeout: 30_000 }, async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+
+    const first = await page.goto("/private/");
+    assertOnLogin(page, "/private/");
+    const redirect = first.request().redirectedFrom();
+    assert.ok(redirect, "expected a redirect to the sign-in page");
+    assert.equal((await redirect.response()).status(), 302);
+    assert.equal(new URL(redirect.url()).pathname, "/private/");
+    await shot(page, "01-login");
+
+    // A wrong password: the form again, with a notice, still on the way to /private/.
+    await page.getByLabel("User name").fill("alice");
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("The user name or password is wrong.").waitFor();
+
+    const landed = await submitLogin(page, "alice", "/private/");
+    assert.equal(landed.status(), 200);
+    assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "Hello, alice");
+
+    const session = (await context.cookies()).find((c) => c.name === "warden_session");
+    assert.ok(session, "the session cookie is set");
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, "Lax");
+    assert.equal(session.path, "/");
+    assert.equal(session.secure, false, "plain http on loopback: no Secure flag");
+    await shot(page, "02-private-alice");
+    await context.close();
+  });
+
+  test("a refused user gets a 403 page and can sign in as someone else", { timeout: 30_000 }, async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto("/private/");
+    await submitLogin(page, "alice", "/private/");
+
+    const refused = await page.goto("/admin/");
+    assert.equal(refused.status(), 403);
+    assert.equal(new URL(page.url()).pathname, "/admin/", "the 403 page is shown in place, not redirected");
+    const text = await page.locator("body").innerText();
+    assert.match(text, /You are signed in as alice/);
+    assert.match(text, /This needs one of these roles: admin\./);
+    assert.equal(await page.locator("strong").first().textContent(), "alice");
+    await shot(page, "03-admin-403");
+
+    await page.getByRole("link", { name: "Sign in as someone else" }).click();
+    await page.waitForURL((u) => u.pathname === "/.warden/login");
+    assertOnLogin(page, "/admin/");
+    assert.equal(new URL(page.url()).searchParams.get("switch"), "1");
+    await page.getByText("You are signed in as alice").waitFor();
+    await shot(page, "04-switch-user");
+
+    const landed = await submitLogin(page, "admin", "/admin/");
+    assert.equal(landed.status(), 200);
+    assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "Admin area");
+    assert.match(await page.locator("body").innerText(), /Welcome, admin\./);
+    await shot(page, "05-admin-as-admin");
+    await context.close();
+  });
+
+  test("a page's fetch() gets a 401 with a challenge, never a redirect", { timeout: 30_000 }, async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto("/");
+    await page.getByRole("button", { name: "Load /api/data" }).waitFor();
+
+    // Would Chromium ask for a password itself (its Basic-auth dialog)? DevTools sees such a
+    // challenge before any dialog; "cancel" keeps the test going, and the assertion below fails.
+    const cdp = await context.newCDPSession(page);
+    const authPrompts = [];
+    cdp.on("Fetch.requestPaused", (e) => cdp.send("Fetch.continueRequest", { requestId: e.requestId }).catch(() => {}));
+    cdp.on("Fetch.authRequired", (e) => {
+      authPrompts.push(`${e.authChallenge.scheme} realm="${e.authChallenge.realm}" for ${e.request.url}`);
+      cdp.send("Fetch.continueWithAuth", { requestId: e.requestId, authChallengeResponse: { response: "CancelAuth" } }).catch(() => {});
+    });
+    await cdp.send("Fetch.enable", { handleAuthRequests: true, patterns: [{ urlPattern: "*/api/*" }] });
+
+    const navigations = [];
+    const requests = [];
+    page.on("framenavigated", (f) => { if (f === page.mainFrame()) navigations.push(f.url()); });
+    page.on("request", (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+
+    const apiResponse = page.waitForResponse((r) => new URL(r.url()).pathname === "/api/data");
+    await page.getByRole("button", { name: "Load /api/data" }).click();
+    const response = await apiResponse;
+    assert.equal(response.status(), 401);
+    assert.equal(response.request().isNavigationRequest(), false);
+    assert.equal(response.request().redirectedFrom(), null);
+    const headers = await response.allHeaders();
+    assert.ok(headers["www-authenticate"], "the 401 carries a challenge");
+    assert.equal(headers["www-authenticate"], 'Bearer realm="demo"', "a script is offered Bearer, not Basic");
+    assert.match(headers["content-type"], /application\/problem\+json/);
+    assert.equal((await response.request().allHeaders())["sec-fetch-mode"], "cors");
+
+    // The helper's hook wrote into the page; the page stayed where it was.
+    await page.locator("#result", { hasText: "sign-in needed" }).waitFor();
+    assert.match(await page.locator("#result").textContent(), /^401: sign-in needed/);
+    assert.equal(new URL(page.url()).pathname, "/");
+    assert.deepEqual(navigations, [], "no navigation happened");
+    assert.ok(!requests.some((r) => r.includes("/.warden/login")), `no request to the sign-in page: ${requests}`);
+    await shot(page, "06-fetch-401");
+
+    // A Basic challenge here would make Chromium open its own password dialog.
+    assert.deepEqual(authPrompts, [], "the browser never asked for a password itself");
+    await context.close();
+  });
+
+  test("signing out ends the session", { timeout: 30_000 }, async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto("/private/");
+    await submitLogin(page, "alice", "/private/");
+    const oldSession = (await context.cookies()).find((c) => c.name === "warden_session");
+    assert.ok(oldSession);
+
+    await page.goto("/.warden/logout");
+    await page.getByText("You are signed in as alice").waitFor();
+    await shot(page, "07-logout");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL((u) => u.pathname === "/.warden/login");
+    assert.equal((await context.cookies()).find((c) => c.name === "warden_session"), undefined, "the cookie is cleared");
+
+    await page.goto("/private/");
+    assertOnLogin(page, "/private/");
+    await shot(page, "08-signed-out");
+
+    // The old session is over on the server too, not only forgotten by this browser.
+    await context.addCookies([oldSession]);
+    await page.goto("/private/");
+    assertOnLogin(page, "/private/");
+    await context.close();
+  });
+});
