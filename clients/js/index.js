@@ -96,8 +96,10 @@ export function createWardenFetch(options = {}) {
   const loginUrl = options.loginUrl ?? DEFAULT_LOGIN_URL;
   const maxRetryAfter = options.maxRetryAfter ?? 30;
   const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-  const onUnauthenticated = options.onUnauthenticated ?? (() => {
-    const target = `${loginUrl}?rd=${encodeURIComponent(currentAddress())}`;
+  const onUnauthenticated = options.onUnauthenticated ?? (({ challenges }) => {
+    // warden names its sign-in form in a `Cookie` challenge (form-action) when it has one.
+    const form = challenges.find((c) => c.scheme.toLowerCase() === "cookie")?.params["form-action"];
+    const target = `${form ?? loginUrl}?rd=${encodeURIComponent(currentAddress())}`;
     if (globalThis.location) globalThis.location.assign(target);
     return false;
   });

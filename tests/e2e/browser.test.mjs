@@ -292,7 +292,11 @@ describe("browser sign-in through Caddy forward_auth", { timeout: 90_000 }, () =
     assert.equal(response.request().redirectedFrom(), null);
     const headers = await response.allHeaders();
     assert.ok(headers["www-authenticate"], "the 401 carries a challenge");
-    assert.equal(headers["www-authenticate"], 'Bearer realm="demo"', "a script is offered Bearer, not Basic");
+    assert.equal(
+      headers["www-authenticate"],
+      'Cookie realm="demo", form-action="/.warden/login", cookie-name="warden_session"',
+      "a script is told about the sign-in cookie, not offered Basic",
+    );
     assert.match(headers["content-type"], /application\/problem\+json/);
     assert.equal((await response.request().allHeaders())["sec-fetch-mode"], "cors");
 

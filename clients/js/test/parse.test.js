@@ -40,3 +40,9 @@ test("Retry-After as seconds or an HTTP-date", () => {
   assert.equal(retryAfterSeconds("soon"), null);
   assert.equal(retryAfterSeconds(null), null);
 });
+
+test("warden's Cookie challenge for browser scripts", () => {
+  assert.deepEqual(parseChallenges('Cookie realm="demo", form-action="/.warden/login", cookie-name="warden_session"'), [
+    { scheme: "Cookie", params: { realm: "demo", "form-action": "/.warden/login", "cookie-name": "warden_session" } },
+  ]);
+});

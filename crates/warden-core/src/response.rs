@@ -126,7 +126,14 @@ pub fn render(decision: &Decision, ctx: &RenderContext<'_>) -> Outcome {
 
 fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> Denial<'a> {
     let realm = ctx.config.realm.as_str();
-    let schemes = offered(rule.map_or(Schemes::NONE, |r| r.schemes), ctx.facts);
+    // A browser script on a rule with sign-in is told about the cookie, not offered Basic.
+    let cookie_login =
+        ctx.facts.script && rule.is_some_and(|r| r.schemes.session) && ctx.config.login.is_some();
+    let schemes = offered(
+        rule.map_or(Schemes::NONE, |r| r.schemes),
+        ctx.facts,
+        cookie_login,
+    );
     let forbidden = if rule.is_some_and(|r| r.hide) {
         StatusCode::NOT_FOUND
     } else {
@@ -141,9 +148,15 @@ fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> 
         login_link: None,
         retry_after: None,
     };
-    let challenge = |status, code, detail: &str, error: BearerError| Denial {
-        challenges: challenges(realm, schemes, &error),
-        ..deny(status, code, detail)
+    let challenge = |status, code, detail: &str, error: BearerError| {
+        let mut offered = challenges(realm, schemes, &error);
+        if cookie_login && status == StatusCode::UNAUTHORIZED {
+            offered.push(cookie_challenge(realm));
+        }
+        Denial {
+            challenges: offered,
+            ..deny(status, code, detail)
+        }
     };
     let signed_in = |identity: &'a Identity, denial: Denial<'a>| Denial {
         identity: Some(identity),
@@ -250,11 +263,11 @@ fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> 
     }
 }
 
-/// The schemes a 401 offers. A browser script is not offered Basic when Bearer is there:
-/// browsers answer a Basic challenge to `fetch` with their own password dialog, before the
-/// page's code ever sees the 401.
-fn offered(schemes: Schemes, facts: &RequestFacts) -> Schemes {
-    if facts.script && schemes.bearer() {
+/// The schemes a 401 offers. A browser script is not offered Basic when Bearer or the
+/// sign-in cookie is there: browsers answer a Basic challenge to `fetch` with their own
+/// password dialog, before the page's code ever sees the 401.
+fn offered(schemes: Schemes, facts: &RequestFacts, cookie_login: bool) -> Schemes {
+    if facts.script && (schemes.bearer() || cookie_login) {
         Schemes {
             basic: false,
             ..schemes
@@ -262,6 +275,17 @@ fn offered(schemes: Schemes, facts: &RequestFacts) -> Schemes {
     } else {
         schemes
     }
+}
+
+/// The `Cookie` scheme of the (expired) HTTP Cookie-based Authentication draft
+/// (draft-broyer-http-cookie-auth): names the sign-in form and the cookie. Browsers ignore
+/// it (no password dialog); `@warden/fetch` reads `form-action` to find the login page.
+fn cookie_challenge(realm: &str) -> String {
+    format!(
+        "Cookie realm={}, form-action=\"{LOGIN_PATH}\", cookie-name=\"{}\"",
+        quote(realm),
+        crate::cookies::SESSION
+    )
 }
 
 /// A browser navigation on a rule with login on, in a flavour that can send redirects.

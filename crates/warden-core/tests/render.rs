@@ -245,6 +245,10 @@ fn browser_scripts_are_not_offered_basic() {
     assert!(text.starts_with("401 Unauthorized\n"), "{text}");
     assert!(text.contains("www-authenticate: Bearer realm="), "{text}");
     assert!(!text.contains("www-authenticate: Basic"), "{text}");
+    assert!(
+        text.contains(r#"www-authenticate: Cookie realm="corp \"main\" \\ realm", form-action="/.warden/login", cookie-name="warden_session""#),
+        "{text}"
+    );
     let xhr = rendered(
         Verdict::Deny(Deny::Unauthenticated),
         &[("x-requested-with", "XMLHttpRequest")],
