@@ -6,6 +6,7 @@ mod common;
 
 use common::tokens::token;
 use common::*;
+use std::time::Duration;
 
 /// Writes `text` as a config and runs `warden config check` on it.
 fn config_check(text: &str) -> (Env, CliOutput) {
@@ -390,4 +391,16 @@ fn check_always_shows_the_identity() {
         "no identity line: {}",
         out.stdout
     );
+}
+
+/// SIGTERM stops the server cleanly: exit status 0 and a "shutting down" log line.
+#[test]
+fn sigterm_shuts_down_gracefully() {
+    let mut warden = Env::new(&standard_config()).serve();
+    assert_eq!(warden.get("/health", &[]).status, 200);
+    let status = warden.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    poll_until(Duration::from_secs(5), "the shutdown log line", || {
+        warden.log().contains("shutting down").then_some(())
+    });
 }
