@@ -374,7 +374,10 @@ impl Warden {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(Instant::now() < deadline, "warden did not exit after SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "warden did not exit after SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
