@@ -18,7 +18,7 @@ pub async fn run(config: Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("invalid path `{}`", args.path))?;
     let headers = headers(&args.headers)?;
     let app = warden_server::build_app(config).await?;
-    let request = warden_server::app::parts(&method, &uri, &headers, args.peer);
+    let request = warden_server::app::parts(&method, &uri, &headers, args.peer, false);
     let eval = app.evaluate(request, Flavour::Generic).await;
     println!("request:  {} {}", eval.facts.method, eval.facts.path);
     println!(

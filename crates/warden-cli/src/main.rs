@@ -54,14 +54,24 @@ async fn serve(path: &Path) -> anyhow::Result<ExitCode> {
     let live = warden_server::Live::start(path)
         .await
         .map_err(|e| explain(path, e))?;
-    let listen = live.app().engine().config().listen;
+    let app = live.app();
+    let config = app.engine().config();
+    let tls = warden_server::tls_acceptor(config)?;
+    let listen = config.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let bound = listener.local_addr().unwrap_or(listen);
-    tracing::info!(listen = %bound, "warden is listening");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let upstream = config.proxy.as_ref().map(|p| p.upstream.to_string());
+    let mode = if upstream.is_some() {
+        "reverse proxy"
+    } else {
+        "decision server"
+    };
+    tracing::info!(listen = %bound, scheme, mode, upstream, "warden is listening");
     tokio::spawn(warden_server::live::reload_on_hangup(live.clone()));
-    warden_server::serve::serve(listener, live).await?;
+    warden_server::serve::serve(listener, live, tls).await?;
     Ok(ExitCode::SUCCESS)
 }
 

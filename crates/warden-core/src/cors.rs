@@ -73,3 +73,22 @@ pub(crate) fn on_denial(headers: &mut HeaderMap, rule: Option<&Rule>, facts: &Re
         );
     }
 }
+
+/// Reverse-proxy mode: the CORS headers an allowed cross-origin answer needs, added to the
+/// upstream's response unless the upstream set its own.
+pub fn on_allowed(headers: &mut HeaderMap, rule: Option<&Rule>, facts: &RequestFacts) {
+    if headers.contains_key(ACCESS_CONTROL_ALLOW_ORIGIN) {
+        return;
+    }
+    let Some((origin, credentials)) = allowed(rule, facts) else {
+        return;
+    };
+    headers.append(VARY, HeaderValue::from_static("Origin"));
+    insert(headers, ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    if credentials {
+        headers.insert(
+            ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    }
+}

@@ -18,6 +18,9 @@ pub enum ForwardSource {
     /// nginx `auth_request`: `X-Original-URI` and `X-Original-Method` only, since nginx passes
     /// the client's own `X-Forwarded-*` through.
     NginxOriginal,
+    /// Reverse-proxy mode: the request itself is judged; a trusted front proxy still tells the
+    /// client address, host and scheme (`X-Forwarded-For/-Host/-Proto`).
+    Direct,
 }
 
 /// Everything the engine needs to know about one request.
@@ -75,6 +78,8 @@ pub struct RequestParts<'a> {
     pub headers: &'a HeaderMap,
     /// The TCP peer.
     pub peer: IpAddr,
+    /// Whether it arrived on warden's own TLS listener.
+    pub tls: bool,
 }
 
 /// Reads the facts, believing forwarding headers only from trusted peers.
@@ -102,7 +107,7 @@ pub fn read(req: RequestParts<'_>, config: &Config, source: ForwardSource) -> Re
         .filter_map(|v| v.to_str().ok());
     // nginx passes client headers through untouched, so its flavour believes no address header.
     let client = match source {
-        ForwardSource::Forwarded => policy.client_ip(req.peer, xff),
+        ForwardSource::Forwarded | ForwardSource::Direct => policy.client_ip(req.peer, xff),
         ForwardSource::NginxOriginal => policy.client_ip(req.peer, std::iter::empty()),
     };
     let method = method.unwrap_or_else(|| req.method.clone());
@@ -125,9 +130,10 @@ pub fn read(req: RequestParts<'_>, config: &Config, source: ForwardSource) -> Re
             method: m,
             headers: text("access-control-request-headers"),
         });
-    let secure = trusted
-        && source == ForwardSource::Forwarded
-        && text("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    let secure = req.tls
+        || trusted
+            && source != ForwardSource::NginxOriginal
+            && text("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
     RequestFacts {
         path: path.to_owned(),
         target: target.clone(),
@@ -168,6 +174,7 @@ fn forwarded_target(req: RequestParts<'_>, source: ForwardSource) -> Target {
             text("x-forwarded-host"),
         ),
         ForwardSource::NginxOriginal => ("x-original-method", "x-original-uri", None),
+        ForwardSource::Direct => return (None, None, text("x-forwarded-host")),
     };
     let method = text(method).and_then(|m| Method::from_bytes(m.as_bytes()).ok());
     (method, text(uri), host)

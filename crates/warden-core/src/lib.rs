@@ -8,7 +8,7 @@
 pub mod challenge;
 pub mod config;
 pub mod cookies;
-mod cors;
+pub mod cors;
 pub mod credentials;
 pub mod decision;
 pub mod engine;
@@ -29,4 +29,6 @@ pub use engine::Engine;
 pub use facts::{ForwardSource, RequestFacts, RequestParts};
 pub use identity::{AuthMethod, Authn, Identity, Rejection, TokenProblem};
 pub use negotiate::BodyKind;
-pub use response::{Flavour, Outcome, RenderContext, render};
+pub use response::{
+    Flavour, Outcome, RenderContext, UpstreamFailure, render, render_upstream_failure,
+};

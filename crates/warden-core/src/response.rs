@@ -117,11 +117,56 @@ pub fn render(decision: &Decision, ctx: &RenderContext<'_>) -> Outcome {
             cors::on_denial(&mut headers, rule, ctx.facts);
             let denial = classify(why, rule, ctx);
             match redirect_to_login(why, rule, ctx) {
+                Some(location) if ctx.flavour == Flavour::Nginx => {
+                    nginx_redirect(&location, denial, headers, ctx)
+                }
                 Some(location) => redirect(location, headers, ctx),
                 None => finish(denial, headers, ctx),
             }
         }
     }
+}
+
+/// Why an allowed request got no answer from the upstream (reverse-proxy mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpstreamFailure {
+    /// No connection, or the connection broke before a response head (502).
+    Unavailable,
+    /// No response head within the configured time (504).
+    Timeout,
+}
+
+/// Renders an upstream failure: the request was allowed, the upstream did not answer.
+pub fn render_upstream_failure(failure: UpstreamFailure, ctx: &RenderContext<'_>) -> Outcome {
+    let mut headers = HeaderMap::new();
+    insert(
+        &mut headers,
+        HeaderName::from_static(DECISION_HEADER),
+        ctx.decision_id,
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let (status, code, detail) = match failure {
+        UpstreamFailure::Unavailable => (
+            StatusCode::BAD_GATEWAY,
+            "upstream_unavailable",
+            "The service behind this gateway is not reachable. Try again shortly.",
+        ),
+        UpstreamFailure::Timeout => (
+            StatusCode::GATEWAY_TIMEOUT,
+            "upstream_timeout",
+            "The service behind this gateway did not answer in time.",
+        ),
+    };
+    let denial = Denial {
+        status,
+        code,
+        detail: detail.to_owned(),
+        challenges: Vec::new(),
+        identity: None,
+        login_link: None,
+        retry_after: None,
+    };
+    finish(denial, headers, ctx)
 }
 
 fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> Denial<'a> {
@@ -288,10 +333,9 @@ fn cookie_challenge(realm: &str) -> String {
     )
 }
 
-/// A browser navigation on a rule with login on, in a flavour that can send redirects.
+/// A browser navigation on a rule with login on.
 fn wants_login(rule: Option<&Rule>, ctx: &RenderContext<'_>) -> bool {
-    ctx.flavour == Flavour::Generic
-        && ctx.config.login.is_some()
+    ctx.config.login.is_some()
         && rule.is_some_and(|r| r.login)
         && ctx.facts.body_kind == BodyKind::Html
 }
@@ -331,12 +375,34 @@ fn sign_in_again(ctx: &RenderContext<'_>) -> Option<(String, &'static str)> {
     Some((href, "Sign in again"))
 }
 
-fn redirect(location: String, mut headers: HeaderMap, ctx: &RenderContext<'_>) -> Outcome {
-    let status = if ctx.facts.method == Method::GET || ctx.facts.method == Method::HEAD {
+fn redirect_status(ctx: &RenderContext<'_>) -> StatusCode {
+    if ctx.facts.method == Method::GET || ctx.facts.method == Method::HEAD {
         StatusCode::FOUND
     } else {
         StatusCode::SEE_OTHER
-    };
+    }
+}
+
+/// nginx turns a 302 from `auth_request` into 500: the flavour answers the 401 and names the
+/// redirect in `X-Warden-Status` and `Location`, for an `error_page 401` recipe to send.
+fn nginx_redirect(
+    location: &str,
+    denial: Denial<'_>,
+    headers: HeaderMap,
+    ctx: &RenderContext<'_>,
+) -> Outcome {
+    let mut outcome = finish(denial, headers, ctx);
+    insert(&mut outcome.headers, LOCATION, location);
+    insert(
+        &mut outcome.headers,
+        HeaderName::from_static(STATUS_HEADER),
+        redirect_status(ctx).as_str(),
+    );
+    outcome
+}
+
+fn redirect(location: String, mut headers: HeaderMap, ctx: &RenderContext<'_>) -> Outcome {
+    let status = redirect_status(ctx);
     let body = page::redirect(&location);
     insert(&mut headers, LOCATION, &location);
     headers.insert(

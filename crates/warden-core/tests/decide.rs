@@ -335,6 +335,7 @@ fn run(engine: &Engine, row: &Row) -> warden_core::Outcome {
         uri: &uri,
         headers: &headers,
         peer: row.peer.parse().unwrap(),
+        tls: false,
     };
     let config = engine.config();
     let facts = facts::read(parts, config, ForwardSource::Forwarded);

@@ -69,6 +69,7 @@ fn rendered_for(
         uri: &uri,
         headers: &map,
         peer: "192.0.2.1".parse().unwrap(),
+        tls: false,
     };
     let facts = facts::read(parts, &config, ForwardSource::Forwarded);
     let ctx = RenderContext {

@@ -10,6 +10,7 @@ use warden_core::{Decision, Engine, Flavour, Outcome, RenderContext, RequestFact
 
 use crate::authn::Authenticators;
 use crate::clock;
+use crate::proxy::Upstream;
 
 /// Reserved path prefix; nothing under it is ever judged as an application path.
 pub const RESERVED: &str = "/.warden/";
@@ -18,6 +19,7 @@ pub const RESERVED: &str = "/.warden/";
 pub struct App {
     engine: Engine,
     authenticators: Authenticators,
+    upstream: Option<Upstream>,
     ids: DecisionIds,
 }
 
@@ -37,11 +39,23 @@ pub struct Evaluation {
 impl App {
     /// Wires an engine to its authenticators.
     pub fn new(engine: Engine, authenticators: Authenticators) -> Self {
+        let upstream = engine.config().proxy.as_ref().map(Upstream::new);
         Self {
             engine,
             authenticators,
+            upstream,
             ids: DecisionIds::new(),
         }
+    }
+
+    /// The upstream, in reverse-proxy mode.
+    pub fn upstream(&self) -> Option<&Upstream> {
+        self.upstream.as_ref()
+    }
+
+    /// A fresh decision id (for answers that are not decisions, such as upstream failures).
+    pub fn next_id(&self) -> String {
+        self.ids.next()
     }
 
     /// The engine in force.
@@ -51,11 +65,21 @@ impl App {
 
     /// Judges a request the way the given endpoint flavour reads it.
     pub async fn evaluate(&self, req: RequestParts<'_>, flavour: Flavour) -> Evaluation {
-        let config = self.engine.config();
         let source = match flavour {
             Flavour::Generic => ForwardSource::Forwarded,
             Flavour::Nginx => ForwardSource::NginxOriginal,
         };
+        self.evaluate_from(req, flavour, source).await
+    }
+
+    /// Judges a request, reading the original request from the given headers.
+    pub async fn evaluate_from(
+        &self,
+        req: RequestParts<'_>,
+        flavour: Flavour,
+        source: ForwardSource,
+    ) -> Evaluation {
+        let config = self.engine.config();
         let facts = facts::read(req, config, source);
         let decision = match self.engine.begin(&facts) {
             Step::Decided(decision) => decision,
@@ -94,9 +118,15 @@ impl App {
         self.authenticators.attempts()
     }
 
-    /// Reads the facts of a request the generic way (for the sign-in pages).
+    /// Reads the facts of a request for the sign-in pages: as forwarded by a trusted proxy, or
+    /// as received in reverse-proxy mode.
     pub fn facts(&self, req: RequestParts<'_>) -> RequestFacts {
-        facts::read(req, self.engine.config(), ForwardSource::Forwarded)
+        let source = if self.upstream.is_some() {
+            ForwardSource::Direct
+        } else {
+            ForwardSource::Forwarded
+        };
+        facts::read(req, self.engine.config(), source)
     }
 
     /// Health: the store answers.
@@ -147,18 +177,20 @@ impl DecisionIds {
     }
 }
 
-/// Builds request parts for callers that have no real request (`warden check`).
+/// Builds request parts from the pieces of a request (and for `warden check`, from arguments).
 pub fn parts<'a>(
     method: &'a Method,
     uri: &'a Uri,
     headers: &'a HeaderMap,
     peer: IpAddr,
+    tls: bool,
 ) -> RequestParts<'a> {
     RequestParts {
         method,
         uri,
         headers,
         peer,
+        tls,
     }
 }
 

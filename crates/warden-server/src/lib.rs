@@ -7,7 +7,9 @@ mod htpasswd;
 pub mod keys;
 pub mod live;
 mod login;
+pub mod proxy;
 pub mod serve;
+mod tls;
 
 use std::sync::Arc;
 
@@ -30,6 +32,14 @@ pub enum StartError {
     /// The htpasswd file could not be read.
     #[error(transparent)]
     Htpasswd(#[from] htpasswd::HtpasswdError),
+    /// The TLS certificate or key could not be used.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+}
+
+/// The TLS acceptor for `[server.tls]`, when configured.
+pub fn tls_acceptor(config: &Config) -> Result<Option<tokio_rustls::TlsAcceptor>, StartError> {
+    Ok(config.tls.as_ref().map(tls::acceptor).transpose()?)
 }
 
 /// Opens the store and keys for a configuration and builds the app.

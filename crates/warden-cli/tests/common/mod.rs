@@ -4,9 +4,14 @@
 #![allow(dead_code)] // every test crate uses a different part of the harness
 
 pub mod browser;
+pub mod front;
+pub mod h2c;
 pub mod http;
 pub mod jwks;
+pub mod proxied;
 pub mod tokens;
+pub mod upstream;
+pub mod wire;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::SocketAddr;
@@ -346,6 +351,11 @@ impl Warden {
         let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
         all.extend_from_slice(headers);
         self.send_with_body("POST", target, &all, form_encode(fields).as_bytes())
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// What the server logged so far.

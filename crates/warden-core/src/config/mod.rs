@@ -1,5 +1,6 @@
 //! Configuration: the raw TOML shape, then a typed, ready-to-run [`Config`].
 
+mod edge;
 mod error;
 mod raw;
 mod rules;
@@ -12,6 +13,7 @@ use http::HeaderName;
 use ipnet::IpNet;
 use toml::Spanned;
 
+pub use edge::{ProxyConfig, TlsConfig};
 use error::Issues;
 pub use error::{ConfigErrors, ConfigIssue};
 use raw::{RawAuthn, RawConfig, RawJwt, RawNetwork, RawServer};
@@ -47,6 +49,10 @@ pub struct Config {
     pub limits: Limits,
     /// Ordered rules.
     pub rules: RuleSet,
+    /// Reverse-proxy mode, when `server.upstream` is set.
+    pub proxy: Option<ProxyConfig>,
+    /// The TLS listener, when `[server.tls]` is set.
+    pub tls: Option<TlsConfig>,
 }
 
 /// `[login]`, typed.
@@ -128,6 +134,12 @@ impl Config {
             );
         }
         let server = server(raw.server.get_ref(), base_dir, &mut issues);
+        let proxy = edge::proxy(
+            raw.server.get_ref().upstream.as_ref(),
+            raw.proxy,
+            &mut issues,
+        );
+        let tls = edge::tls(raw.server.get_ref().tls.as_ref(), base_dir);
         let htpasswd = raw
             .authn
             .basic
@@ -162,6 +174,8 @@ impl Config {
             login,
             limits,
             rules,
+            proxy,
+            tls,
         })
     }
 }

@@ -16,6 +16,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub network: RawNetwork,
     pub login: Option<Spanned<RawLogin>>,
+    pub proxy: Option<Spanned<RawProxy>>,
     #[serde(default)]
     pub limits: RawLimits,
     #[serde(default, rename = "rule")]
@@ -52,6 +53,27 @@ pub struct RawServer {
     pub data_dir: Option<Spanned<String>>,
     #[serde(default)]
     pub identity_headers: Option<RawIdentityHeaders>,
+    pub upstream: Option<Spanned<String>>,
+    pub tls: Option<Spanned<RawTls>>,
+}
+
+/// `[server.tls]`: PEM certificate chain and private key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub cert: Spanned<String>,
+    pub key: Spanned<String>,
+}
+
+/// `[proxy]`: how allowed requests reach `server.upstream`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProxy {
+    pub connect_timeout_seconds: Option<Spanned<i64>>,
+    pub timeout_seconds: Option<Spanned<i64>>,
+    pub strip_authorization: Option<bool>,
+    pub strip_session_cookie: Option<bool>,
+    pub http2: Option<bool>,
 }
 
 /// `[server.identity_headers]`: names of the headers an allow answer carries.

@@ -1,0 +1,353 @@
+//! Real front proxies for the integration matrix: nginx and Caddy started from the example
+//! configs (`examples/nginx/nginx.conf`, `examples/caddy/Caddyfile`, only the addresses
+//! changed), on free loopback ports, in front of a real warden and a recording app. Each
+//! process is stopped on drop, by the id it was started with.
+
+use std::fs::File;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use super::{Response, TestDir, replace, send};
+
+/// The identity headers warden sets and the app reports back.
+pub const IDENTITY: [&str; 4] = [
+    "x-auth-subject",
+    "x-auth-roles",
+    "x-auth-scopes",
+    "x-auth-method",
+];
+
+/// The repository's `examples/` directory.
+pub fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+/// A loopback port that was free a moment ago (bound, then released).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// The front proxies under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Nginx,
+    Caddy,
+}
+
+impl Kind {
+    /// The binary: `$NGINX` / `$CADDY`, else on `PATH`, else the Debian location. A missing
+    /// binary fails the test: CI installs both (`.ci/run`).
+    pub fn binary(self) -> PathBuf {
+        let (var, name, debian) = match self {
+            Self::Nginx => ("NGINX", "nginx", "/usr/sbin/nginx"),
+            Self::Caddy => ("CADDY", "caddy", "/usr/bin/caddy"),
+        };
+        if let Some(path) = std::env::var_os(var) {
+            return PathBuf::from(path);
+        }
+        let on_path = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
+            .unwrap_or_default();
+        on_path
+            .into_iter()
+            .chain([PathBuf::from(debian)])
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{name} is not installed: the front-proxy tests need it \
+                     (Debian/Ubuntu: apt-get install {name}; or set ${var} to the binary)"
+                )
+            })
+    }
+}
+
+/// A running nginx or Caddy, stopped on drop.
+pub struct Front {
+    pub kind: Kind,
+    pub addr: SocketAddr,
+    pub dir: TestDir,
+    child: Child,
+}
+
+impl Front {
+    /// Starts `kind` in front of `warden` and `app`, retrying with new ports if the one picked
+    /// was taken in the meantime.
+    pub fn start(kind: Kind, warden: SocketAddr, app: SocketAddr) -> Self {
+        let binary = kind.binary();
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Self::try_start(kind, &binary, warden, app) {
+                Ok(front) => return front,
+                Err(log) => failures.push(log),
+            }
+        }
+        panic!("{kind:?} did not start:\n{}", failures.join("\n----\n"));
+    }
+
+    fn try_start(
+        kind: Kind,
+        binary: &Path,
+        warden: SocketAddr,
+        app: SocketAddr,
+    ) -> Result<Self, String> {
+        let dir = TestDir::new();
+        let port = free_port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut cmd = match kind {
+            Kind::Nginx => nginx_command(binary, &dir.path, port, warden, app),
+            Kind::Caddy => caddy_command(binary, &dir.path, port, warden, app),
+        };
+        let stderr = File::create(dir.path.join("stderr.log")).unwrap();
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
+        let mut front = Self {
+            kind,
+            addr,
+            dir,
+            child,
+        };
+        front.wait_ready()?;
+        Ok(front)
+    }
+
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if self.child.try_wait().unwrap().is_some() {
+                return Err(format!("{:?} exited:\n{}", self.kind, self.log()));
+            }
+            if TcpStream::connect(self.addr).is_ok() {
+                // Still ours? (Another process may have taken the port.)
+                std::thread::sleep(Duration::from_millis(100));
+                if self.child.try_wait().unwrap().is_none() {
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("{:?} never listened:\n{}", self.kind, self.log()))
+    }
+
+    /// Sends a request through the proxy.
+    pub fn send(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Response {
+        send(self.addr, method, target, headers)
+    }
+
+    /// `GET target` through the proxy.
+    pub fn get(&self, target: &str, headers: &[(&str, &str)]) -> Response {
+        self.send("GET", target, headers)
+    }
+
+    /// What the proxy logged (stderr, and nginx's error log).
+    pub fn log(&self) -> String {
+        ["stderr.log", "nginx-error.log"]
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(self.dir.path.join(f)).ok())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Drop for Front {
+    fn drop(&mut self) {
+        // SIGTERM first: nginx's master then stops its worker too.
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `examples/nginx/nginx.conf` with the three addresses replaced, run in the foreground with
+/// its prefix (pid, logs, temp files) in `dir`.
+fn nginx_command(
+    binary: &Path,
+    dir: &Path,
+    port: u16,
+    warden: SocketAddr,
+    app: SocketAddr,
+) -> Command {
+    let example = std::fs::read_to_string(examples_dir().join("nginx/nginx.conf")).unwrap();
+    let conf = replace(
+        &example,
+        "listen 127.0.0.1:8081;",
+        &format!("listen 127.0.0.1:{port};"),
+    );
+    let conf = replace(
+        &conf,
+        "server 127.0.0.1:4181;",
+        &format!("server {warden};"),
+    );
+    let conf = replace(&conf, "server 127.0.0.1:8091;", &format!("server {app};"));
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    let mut cmd = Command::new(binary);
+    cmd.arg("-e")
+        .arg("stderr")
+        .arg("-p")
+        .arg(format!("{}/", dir.display()))
+        .arg("-c")
+        .arg(&path)
+        .args(["-g", "daemon off;"]);
+    cmd
+}
+
+/// `examples/caddy/Caddyfile`, copied into `dir`, with the addresses in its environment
+/// variables; Caddy's own config and data directories are kept in `dir` too.
+fn caddy_command(
+    binary: &Path,
+    dir: &Path,
+    port: u16,
+    warden: SocketAddr,
+    app: SocketAddr,
+) -> Command {
+    let path = dir.join("Caddyfile");
+    std::fs::copy(examples_dir().join("caddy/Caddyfile"), &path).unwrap();
+    let mut cmd = Command::new(binary);
+    cmd.args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(&path)
+        .env("FRONT_PORT", port.to_string())
+        .env("WARDEN_ADDR", warden.to_string())
+        .env("APP_ADDR", app.to_string())
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_DATA_HOME", dir.join("data"));
+    cmd
+}
+
+/// One request as the app received it (header names lowercased).
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// The app behind the proxy: answers every request with 200 and JSON naming the method, the
+/// target and every value of each identity header it received; keeps every request.
+pub struct App {
+    pub addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl App {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        // The thread ends with the test process; the port closes with it.
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let sink = sink.clone();
+                std::thread::spawn(move || serve(stream, &sink));
+            }
+        });
+        Self { addr, seen }
+    }
+
+    /// How many requests reached the app so far.
+    pub fn count(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let Some(request) = read_request(&mut reader) else {
+        return;
+    };
+    let body = report(&request).to_string();
+    seen.lock().unwrap().push(request);
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = (&stream).write_all(answer.as_bytes());
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Seen> {
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let (method, target) = (parts.next()?.to_owned(), parts.next()?.to_owned());
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        let (n, v) = l.split_once(':')?;
+        headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
+    }
+    let length = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    std::io::copy(&mut reader.by_ref().take(length), &mut std::io::sink()).ok()?;
+    Some(Seen {
+        method,
+        target,
+        headers,
+    })
+}
+
+/// `{"method", "target", "x-auth-subject": [values…], …}`.
+fn report(request: &Seen) -> Value {
+    let mut doc = Map::new();
+    doc.insert("method".into(), request.method.clone().into());
+    doc.insert("target".into(), request.target.clone().into());
+    for name in IDENTITY {
+        let values: Vec<Value> = request
+            .headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| Value::from(v.clone()))
+            .collect();
+        doc.insert(name.into(), Value::Array(values));
+    }
+    Value::Object(doc)
+}
+
+/// What the app reported seeing for one identity header, from its JSON answer: every value,
+/// with an absent header as no value at all.
+pub fn app_saw(r: &Response, header: &str) -> Vec<String> {
+    let doc = r.json();
+    assert!(doc["target"].is_string(), "not the app's answer: {r:#?}");
+    doc[header]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {header} in the app's answer: {r:#?}"))
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect()
+}

@@ -1,0 +1,174 @@
+//! Reverse-proxy mode: allowed requests go on to `server.upstream`, streamed both ways.
+
+mod headers;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use http::{HeaderMap, Request, Response, StatusCode, Uri, Version};
+use http_body_util::Either;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use warden_core::config::ProxyConfig;
+use warden_core::facts::ForwardSource;
+use warden_core::response::DECISION_HEADER;
+use warden_core::{Flavour, RenderContext, UpstreamFailure, Verdict, render_upstream_failure};
+
+pub use headers::Forwarding;
+
+use crate::app::{App, parts};
+use crate::serve::{Body, own, to_response};
+
+/// Reverse-proxy mode: judge the request as received; forward it when allowed, otherwise
+/// answer the decision (401, 403, a login redirect…) without the upstream ever seeing it.
+pub async fn serve(app: &App, peer: IpAddr, tls: bool, req: Request<Incoming>) -> Response<Body> {
+    let Some(upstream) = app.upstream() else {
+        return own(crate::serve::plain(StatusCode::NOT_FOUND, "no upstream\n"));
+    };
+    let request = parts(req.method(), req.uri(), req.headers(), peer, tls);
+    let eval = app
+        .evaluate_from(request, Flavour::Generic, ForwardSource::Direct)
+        .await;
+    let Verdict::Allow(_) = &eval.decision.verdict else {
+        return own(to_response(eval.outcome));
+    };
+    let config = app.engine().config();
+    let names = &config.identity_headers;
+    let owned = [
+        names.subject.clone(),
+        names.roles.clone(),
+        names.scopes.clone(),
+        names.method.clone(),
+        http::HeaderName::from_static(DECISION_HEADER),
+    ];
+    let identity: HeaderMap = eval
+        .outcome
+        .headers
+        .iter()
+        .filter(|(name, _)| owned.contains(name))
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    let forwarding = Forwarding {
+        peer,
+        trusted: config.network.is_trusted(peer),
+        tls,
+        host: eval.facts.authority.as_deref(),
+        identity: &identity,
+        owned: &owned,
+        strip_authorization: upstream.config().strip_authorization,
+        strip_session_cookie: upstream.config().strip_session_cookie,
+    };
+    match upstream.forward(req, &forwarding).await {
+        Ok(mut response) => {
+            let rule = eval.decision.rule.as_deref();
+            warden_core::cors::on_allowed(response.headers_mut(), rule, &eval.facts);
+            response.map(Either::Right)
+        }
+        Err(failure) => {
+            let ctx = RenderContext {
+                config,
+                facts: &eval.facts,
+                flavour: Flavour::Generic,
+                decision_id: &eval.decision_id,
+            };
+            own(to_response(render_upstream_failure(failure, &ctx)))
+        }
+    }
+}
+
+/// The upstream and a pooled client for it.
+pub struct Upstream {
+    client: Client<HttpConnector, Incoming>,
+    config: ProxyConfig,
+}
+
+impl Upstream {
+    /// A client for the configured upstream (HTTP/1.1, or HTTP/2 prior knowledge).
+    pub fn new(config: &ProxyConfig) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(config.connect_timeout));
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
+            .http2_only(config.http2)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build(connector);
+        Self {
+            client,
+            config: config.clone(),
+        }
+    }
+
+    /// The proxy settings.
+    pub fn config(&self) -> &ProxyConfig {
+        &self.config
+    }
+
+    /// Sends an allowed request on; the answer streams back. A `101` starts a tunnel between
+    /// the client and the upstream connection.
+    pub async fn forward(
+        &self,
+        mut req: Request<Incoming>,
+        forwarding: &Forwarding<'_>,
+    ) -> Result<Response<Incoming>, UpstreamFailure> {
+        let client_upgrade = headers::upgrade(req.headers()).map(|_| hyper::upgrade::on(&mut req));
+        self.prepare(&mut req, forwarding);
+        let sent = tokio::time::timeout(self.config.timeout, self.client.request(req)).await;
+        let mut response = match sent {
+            Err(_) => return Err(UpstreamFailure::Timeout),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, source = ?std::error::Error::source(&e), "upstream request failed");
+                return Err(UpstreamFailure::Unavailable);
+            }
+            Ok(Ok(response)) => response,
+        };
+        // The client's connection has its own version; the upstream's (maybe 1.0) is not ours.
+        *response.version_mut() = Version::default();
+        let switching = response.status() == StatusCode::SWITCHING_PROTOCOLS;
+        headers::to_client(response.headers_mut(), switching);
+        if let (true, Some(client_side)) = (switching, client_upgrade) {
+            let upstream_side = hyper::upgrade::on(&mut response);
+            tokio::spawn(async move {
+                if let Err(e) = tunnel(client_side, upstream_side).await {
+                    tracing::debug!(error = %e, "upgraded connection ended with an error");
+                }
+            });
+        }
+        Ok(response)
+    }
+
+    fn prepare(&self, req: &mut Request<Incoming>, forwarding: &Forwarding<'_>) {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .to_owned();
+        let upstream = &self.config.upstream;
+        let uri = Uri::builder()
+            .scheme("http")
+            .authority(upstream.authority().map_or("", |a| a.as_str()))
+            .path_and_query(target)
+            .build();
+        if let Ok(uri) = uri {
+            *req.uri_mut() = uri;
+        }
+        *req.version_mut() = if self.config.http2 {
+            Version::HTTP_2
+        } else {
+            Version::HTTP_11
+        };
+        headers::to_upstream(req.headers_mut(), forwarding);
+    }
+}
+
+async fn tunnel(
+    client: hyper::upgrade::OnUpgrade,
+    upstream: hyper::upgrade::OnUpgrade,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let (client, upstream) = tokio::try_join!(client, upstream)?;
+    let mut client = TokioIo::new(client);
+    let mut upstream = TokioIo::new(upstream);
+    tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
+    Ok(())
+}
