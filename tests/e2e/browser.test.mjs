@@ -3,7 +3,7 @@
 // a page's fetch() getting a 401 (never a redirect), and sign-out.
 //
 // Needs target/release/warden (cargo build --release -p warden-cli), caddy and chromium.
-// Overrides: WARDEN, CADDY, CHROMIUM (paths). Screenshots and logs go to target/e2e/.
+// Overrides: WARDEN, CADDY, CHROMIUM (paths); CARGO_TARGET_DIR is honoured. Screenshots and logs go to target/e2e/.
 //
 //   cd tests/e2e && npm install && node --test
 
@@ -19,8 +19,11 @@ import { chromium } from "playwright-core";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const DEMO = path.join(REPO, "examples/browser");
-const OUT = path.join(REPO, "target/e2e");
-const WARDEN = process.env.WARDEN ?? path.join(REPO, "target/release/warden");
+const TARGET = process.env.CARGO_TARGET_DIR
+  ? path.resolve(REPO, process.env.CARGO_TARGET_DIR)
+  : path.join(REPO, "target");
+const OUT = path.join(TARGET, "e2e");
+const WARDEN = process.env.WARDEN ?? path.join(TARGET, "release/warden");
 const CADDY = process.env.CADDY ?? "caddy";
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 

@@ -52,7 +52,7 @@ impl Kind {
         if let Some(path) = std::env::var_os(var) {
             return PathBuf::from(path);
         }
-        let on_path = std::env::var_os("PATH")
+        let on_path: Vec<PathBuf> = std::env::var_os("PATH")
             .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
             .unwrap_or_default();
         on_path
