@@ -122,3 +122,26 @@ fn rule_authn_must_name_configured_schemes() {
     assert_eq!(found[0].key, "rule[0].authn");
     assert!(found[0].message.contains("`jwt` is not configured"));
 }
+
+#[test]
+fn proxy_settings_need_an_http_upstream() {
+    let base = "version = 1\n[server]\nlisten = \"127.0.0.1:1\"\nrealm = \"r\"\n";
+    let orphan = format!("{base}[proxy]\ntimeout_seconds = 5\n");
+    assert_eq!(issues(&orphan)[0].key, "proxy");
+    for bad in ["https://up:8443", "http://up:8080/app", "up:8080", "http://u@up:1"] {
+        let text = format!("{base}upstream = \"{bad}\"\n");
+        assert_eq!(issues(&text)[0].key, "server.upstream", "{bad}");
+    }
+    let zero = format!("{base}upstream = \"http://up:1\"\n[proxy]\ntimeout_seconds = 0\n");
+    assert_eq!(issues(&zero)[0].key, "proxy.timeout_seconds");
+    let good = format!(
+        "{base}upstream = \"http://127.0.0.1:8080/\"\n[proxy]\nstrip_authorization = true\n[server.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n"
+    );
+    let config = Config::parse(&good, Path::new("/etc/warden")).unwrap();
+    let proxy = config.proxy.unwrap();
+    assert_eq!(proxy.upstream.authority().unwrap().as_str(), "127.0.0.1:8080");
+    assert!(proxy.strip_authorization && proxy.strip_session_cookie && !proxy.http2);
+    assert_eq!(proxy.timeout.as_secs(), 30);
+    let tls = config.tls.unwrap();
+    assert_eq!(tls.cert, Path::new("/etc/warden/c.pem"));
+}

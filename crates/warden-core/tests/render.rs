@@ -173,9 +173,58 @@ fn nginx_flavour_maps_400_to_401_with_one_challenge_line() {
 }
 
 #[test]
-fn nginx_flavour_never_redirects() {
+fn nginx_flavour_names_the_login_redirect_on_a_401() {
+    // nginx makes a 500 of an auth_request 302: the 401 carries the redirect for error_page.
     let text = rendered(Verdict::Deny(Deny::Unauthenticated), HTML, Flavour::Nginx);
     assert!(text.starts_with("401 Unauthorized\n"), "{text}");
+    assert!(text.contains("x-warden-status: 302\n"), "{text}");
+    assert!(
+        text.contains("location: /.warden/login?rd=%2Fadmin%2Fusers%3Fpage%3D2\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("www-authenticate:").count(), 1, "{text}");
+    let post = rendered_for(
+        Verdict::Deny(Deny::Unauthenticated),
+        "POST",
+        HTML,
+        Flavour::Nginx,
+    );
+    assert!(post.contains("x-warden-status: 303\n"), "{post}");
+    let api = rendered(Verdict::Deny(Deny::Unauthenticated), JSON, Flavour::Nginx);
+    assert!(!api.contains("location:"), "{api}");
+    assert!(api.contains("x-warden-status: 401\n"), "{api}");
+}
+
+#[test]
+fn upstream_failures_are_502_and_504_without_internals() {
+    use warden_core::{UpstreamFailure, render_upstream_failure};
+    let config = Config::parse(CONFIG, Path::new("/")).unwrap();
+    let method = Method::GET;
+    let uri: Uri = "/admin/x".parse().unwrap();
+    let mut headers = HeaderMap::new();
+    headers.insert("accept", HeaderValue::from_static("application/json"));
+    let parts = RequestParts {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+        peer: "192.0.2.1".parse().unwrap(),
+        tls: false,
+    };
+    let facts = facts::read(parts, &config, ForwardSource::Direct);
+    let ctx = RenderContext {
+        config: &config,
+        facts: &facts,
+        flavour: Flavour::Generic,
+        decision_id: "0000000100000000ab",
+    };
+    insta::assert_snapshot!(show(&render_upstream_failure(
+        UpstreamFailure::Unavailable,
+        &ctx
+    )));
+    let timeout = show(&render_upstream_failure(UpstreamFailure::Timeout, &ctx));
+    assert!(timeout.starts_with("504 Gateway Timeout\n"), "{timeout}");
+    assert!(timeout.contains(r#""code":"upstream_timeout""#), "{timeout}");
+    assert!(timeout.contains("cache-control: no-store\n"), "{timeout}");
 }
 
 #[test]
