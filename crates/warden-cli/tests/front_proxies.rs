@@ -61,7 +61,11 @@ impl Stack {
     fn denied(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Response {
         let before = self.app.count();
         let r = self.front.send(method, target, headers);
-        assert_eq!(self.app.count(), before, "{method} {target} reached the app");
+        assert_eq!(
+            self.app.count(),
+            before,
+            "{method} {target} reached the app"
+        );
         r
     }
 
@@ -94,7 +98,10 @@ const ROWS: &[Row] = &[
     ("malformed header: 400 invalid_request", malformed),
     ("hidden rule: 404", hidden),
     ("forged identity headers never reach the app", forged),
-    ("browser navigation: 302/303 to the sign-in page", navigation),
+    (
+        "browser navigation: 302/303 to the sign-in page",
+        navigation,
+    ),
     ("warden's pages are served through the proxy", warden_pages),
 ];
 
@@ -138,7 +145,10 @@ fn allowed(s: &Stack) {
     assert_eq!(app_saw(&r, "x-auth-scopes"), ["orders:read"]);
     assert_eq!(app_saw(&r, "x-auth-method"), ["jwt"]);
     let r = s.front.get("/health?q=1", &[]);
-    assert_eq!((r.status, r.json()["target"].clone()), (200, "/health?q=1".into()));
+    assert_eq!(
+        (r.status, r.json()["target"].clone()),
+        (200, "/health?q=1".into())
+    );
 }
 
 fn forbidden(s: &Stack) {
@@ -149,7 +159,10 @@ fn forbidden(s: &Stack) {
 }
 
 fn missing_scope(s: &Stack) {
-    let headers = [("Authorization", viewer()), ("Content-Type", "application/json".into())];
+    let headers = [
+        ("Authorization", viewer()),
+        ("Content-Type", "application/json".into()),
+    ];
     let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
     let before = s.app.count();
     let r = send_with_body(s.front.addr, "POST", "/api/orders/1", &headers, b"{}");
@@ -162,7 +175,11 @@ fn missing_scope(s: &Stack) {
 }
 
 fn bad_token(s: &Stack) {
-    let r = s.denied("GET", "/private/x", &[("Authorization", "Bearer abc.def.ghi")]);
+    let r = s.denied(
+        "GET",
+        "/private/x",
+        &[("Authorization", "Bearer abc.def.ghi")],
+    );
     assert_eq!(r.status, 401, "{r:#?}");
     assert_eq!(r.challenges(), s.lines(&[BEARER_INVALID, BASIC]), "{r:#?}");
 }
@@ -224,12 +241,22 @@ fn navigation(s: &Stack) {
 fn warden_pages(s: &Stack) {
     let r = s.front.get(LOGIN_DOC, &[("Accept", BROWSER_ACCEPT)]);
     assert_eq!(r.status, 200, "{r:#?}");
-    assert!(has_input(&r.body, "password", Some("password")), "{}", r.body);
-    assert!(r.all("set-cookie").iter().any(|c| c.starts_with("warden_csrf=")));
+    assert!(
+        has_input(&r.body, "password", Some("password")),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.all("set-cookie")
+            .iter()
+            .any(|c| c.starts_with("warden_csrf="))
+    );
     let r = s.front.get("/.warden/health", &[]);
     assert_eq!(r.status, 200, "{r:#?}");
     if s.front.kind == Kind::Nginx {
-        let r = s.front.get("/.warden/nginx", &[("X-Original-URI", "/health")]);
+        let r = s
+            .front
+            .get("/.warden/nginx", &[("X-Original-URI", "/health")]);
         assert_eq!(r.status, 404, "the auth endpoint is internal: {r:#?}");
     }
 }

@@ -128,7 +128,12 @@ fn proxy_settings_need_an_http_upstream() {
     let base = "version = 1\n[server]\nlisten = \"127.0.0.1:1\"\nrealm = \"r\"\n";
     let orphan = format!("{base}[proxy]\ntimeout_seconds = 5\n");
     assert_eq!(issues(&orphan)[0].key, "proxy");
-    for bad in ["https://up:8443", "http://up:8080/app", "up:8080", "http://u@up:1"] {
+    for bad in [
+        "https://up:8443",
+        "http://up:8080/app",
+        "up:8080",
+        "http://u@up:1",
+    ] {
         let text = format!("{base}upstream = \"{bad}\"\n");
         assert_eq!(issues(&text)[0].key, "server.upstream", "{bad}");
     }
@@ -139,7 +144,10 @@ fn proxy_settings_need_an_http_upstream() {
     );
     let config = Config::parse(&good, Path::new("/etc/warden")).unwrap();
     let proxy = config.proxy.unwrap();
-    assert_eq!(proxy.upstream.authority().unwrap().as_str(), "127.0.0.1:8080");
+    assert_eq!(
+        proxy.upstream.authority().unwrap().as_str(),
+        "127.0.0.1:8080"
+    );
     assert!(proxy.strip_authorization && proxy.strip_session_cookie && !proxy.http2);
     assert_eq!(proxy.timeout.as_secs(), 30);
     let tls = config.tls.unwrap();

@@ -223,7 +223,10 @@ fn upstream_failures_are_502_and_504_without_internals() {
     )));
     let timeout = show(&render_upstream_failure(UpstreamFailure::Timeout, &ctx));
     assert!(timeout.starts_with("504 Gateway Timeout\n"), "{timeout}");
-    assert!(timeout.contains(r#""code":"upstream_timeout""#), "{timeout}");
+    assert!(
+        timeout.contains(r#""code":"upstream_timeout""#),
+        "{timeout}"
+    );
     assert!(timeout.contains("cache-control: no-store\n"), "{timeout}");
 }
 
