@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser as _;
 use warden_core::Config;
+use warden_core::config::{Severity, nginx_notes};
 use warden_server::LoadError;
 
 use cli::{Cli, Command, ConfigCommand};
@@ -62,6 +63,7 @@ async fn serve(path: &Path) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let bound = listener.local_addr().unwrap_or(listen);
+    log_nginx_notes(config);
     let scheme = if tls.is_some() { "https" } else { "http" };
     let upstream = config.proxy.as_ref().map(|p| p.upstream.to_string());
     let mode = if upstream.is_some() {
@@ -75,11 +77,32 @@ async fn serve(path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Behind nginx `auth_request`, some answers need the `error_page` recipe; say which, once.
+fn log_nginx_notes(config: &Config) {
+    for note in nginx_notes(config) {
+        match note.severity {
+            Severity::Error500 => tracing::warn!(note = %note.message, "behind nginx auth_request"),
+            Severity::Mapped => tracing::info!(note = %note.message, "behind nginx auth_request"),
+        }
+    }
+}
+
 fn config_check(path: &Path) -> anyhow::Result<ExitCode> {
     match warden_server::read_config(path) {
         Ok(config) => {
             let rules = config.rules.rules().len();
             println!("{}: ok ({rules} rules)", path.display());
+            let notes = nginx_notes(&config);
+            if !notes.is_empty() {
+                println!("behind nginx auth_request (/.warden/nginx):");
+            }
+            for note in notes {
+                let mark = match note.severity {
+                    Severity::Error500 => "warning",
+                    Severity::Mapped => "note",
+                };
+                println!("  {mark}: {}", note.message);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(LoadError::Invalid { errors, .. }) => {

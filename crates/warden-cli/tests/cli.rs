@@ -57,9 +57,32 @@ fn valid_config_checks_ok() {
     let (_env, out) = config_check(&standard_config());
     assert!(out.status.success(), "{out:#?}");
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "{out:#?}");
-    assert!(lines[0].contains("ok"), "{out:#?}");
+    assert!(lines[0].ends_with(": ok (4 rules)"), "{out:#?}");
+    // Basic is on: the nginx operator is told about 429 and the sign-in redirect.
+    assert_eq!(
+        lines[1], "behind nginx auth_request (/.warden/nginx):",
+        "{out:#?}"
+    );
+    assert_eq!(lines.len(), 4, "{out:#?}");
+    assert!(lines[2].starts_with("  note: failed-attempt throttling answers 429 as 403"));
     assert_eq!(out.stderr, "", "{out:#?}");
+}
+
+#[test]
+fn a_jwks_url_warns_nginx_operators_at_start() {
+    let config = config_with_jwks(
+        r#"jwks_url = "http://127.0.0.1:9/jwks.json"
+dangerous_allow_http_jwks_url = true"#,
+    );
+    let (_env, out) = config_check(&config);
+    assert!(out.status.success(), "{out:#?}");
+    assert!(out.stdout.contains("  warning: `authn.jwt.jwks_url`: while no key can be fetched, tokens get 503, which nginx shows as 500"), "{out:#?}");
+    let warden = Env::new(&config).serve();
+    let log = warden.log();
+    assert!(
+        log.contains(r#""level":"WARN""#) && log.contains("behind nginx auth_request"),
+        "{log}"
+    );
 }
 
 #[test]

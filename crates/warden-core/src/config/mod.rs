@@ -2,6 +2,7 @@
 
 mod edge;
 mod error;
+mod nginx;
 mod raw;
 mod rules;
 
@@ -16,6 +17,7 @@ use toml::Spanned;
 pub use edge::{ProxyConfig, TlsConfig};
 use error::Issues;
 pub use error::{ConfigErrors, ConfigIssue};
+pub use nginx::{NginxNote, Severity, nginx_notes};
 use raw::{RawAuthn, RawConfig, RawJwt, RawNetwork, RawServer};
 
 use crate::jwt::JwtPolicy;
