@@ -7,10 +7,12 @@
 
 mod common;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::browser::{has_input, room_in_window};
-use common::front::{App, Front, Kind, app_saw};
+use common::front::{IDENTITY, Kind, Stack, app_saw};
+use common::shapes::{Client, Envoy, Shape, Traefik};
 use common::tokens::token;
 use common::*;
 
@@ -42,43 +44,6 @@ fn config() -> String {
     replace(&standard_config(), "[network]\n", &limits) + EXTRA_RULES
 }
 
-/// Client → front proxy → (warden, app). Fields drop in order: the proxy stops first.
-struct Stack {
-    front: Front,
-    app: App,
-    warden: Warden,
-}
-
-fn stack(kind: Kind, config: &str) -> Stack {
-    let warden = Env::new(config).serve();
-    let app = App::start();
-    let front = Front::start(kind, warden.addr, app.addr);
-    Stack { front, app, warden }
-}
-
-impl Stack {
-    /// Sends through the proxy and checks the request never reached the app.
-    fn denied(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Response {
-        let before = self.app.count();
-        let r = self.front.send(method, target, headers);
-        assert_eq!(
-            self.app.count(),
-            before,
-            "{method} {target} reached the app"
-        );
-        r
-    }
-
-    /// The `WWW-Authenticate` lines the client gets: one per challenge through Caddy; through
-    /// nginx all on one line (warden's nginx endpoint joins them: nginx copies one line).
-    fn lines(&self, challenges: &[&str]) -> Vec<String> {
-        match self.front.kind {
-            Kind::Caddy => challenges.iter().map(|c| (*c).to_owned()).collect(),
-            Kind::Nginx => vec![challenges.join(", ")],
-        }
-    }
-}
-
 fn admin() -> String {
     bearer(&token("alice", &["admin"], "orders:read"))
 }
@@ -106,7 +71,7 @@ const ROWS: &[Row] = &[
 ];
 
 fn matrix(kind: Kind) {
-    let s = stack(kind, &config());
+    let s = Stack::start(kind, &config());
     for (name, row) in ROWS {
         eprintln!("{kind:?}: {name}");
         row(&s);
@@ -159,11 +124,11 @@ fn forbidden(s: &Stack) {
 }
 
 fn missing_scope(s: &Stack) {
+    let auth = viewer();
     let headers = [
-        ("Authorization", viewer()),
-        ("Content-Type", "application/json".into()),
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
     ];
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
     let before = s.app.count();
     let r = send_with_body(s.front.addr, "POST", "/api/orders/1", &headers, b"{}");
     assert_eq!(s.app.count(), before, "reached the app");
@@ -265,7 +230,7 @@ fn warden_pages(s: &Stack) {
 #[test]
 fn throttled_is_429_with_retry_after() {
     for kind in [Kind::Nginx, Kind::Caddy] {
-        let s = stack(kind, &config());
+        let s = Stack::start(kind, &config());
         room_in_window(WINDOW, Duration::from_secs(15));
         let auth = basic("carol", "wrong");
         for n in 1..=PER_USER {
@@ -290,7 +255,7 @@ fn warden_unavailable_is_503() {
     let url = format!("http://127.0.0.1:{}/jwks.json", closed_port());
     let jwks = format!("jwks_url = \"{url}\"\ndangerous_allow_http_jwks_url = true");
     for kind in [Kind::Nginx, Kind::Caddy] {
-        let s = stack(kind, &config_with_jwks(&jwks));
+        let s = Stack::start(kind, &config_with_jwks(&jwks));
         let r = s.denied("GET", "/admin/x", &[("Authorization", &admin())]);
         assert_eq!(r.status, 503, "{kind:?}: {r:#?}\n{}", s.front.log());
         let direct = s.warden.get("/admin/x", &[("Authorization", &admin())]);
@@ -305,7 +270,7 @@ fn warden_unavailable_is_503() {
 #[test]
 fn warden_down_fails_closed() {
     for (kind, status) in [(Kind::Nginx, 503), (Kind::Caddy, 502)] {
-        let mut s = stack(kind, &config());
+        let mut s = Stack::start(kind, &config());
         assert_eq!(s.front.get("/health", &[]).status, 200);
         s.warden.terminate();
         for auth in ["", &admin()] {
@@ -324,4 +289,113 @@ fn warden_down_fails_closed() {
             }
         }
     }
+}
+
+/// Envoy and Traefik as the examples configure them: what warden answers to their requests
+/// (each passes a denial on to the client as it is, and an allow's identity to the app).
+#[test]
+fn envoy_and_traefik_requests() {
+    let warden = Env::new(&config()).serve();
+    for shape in [Shape::Envoy, Shape::Traefik] {
+        shaped_rows(shape, warden.addr);
+    }
+}
+
+fn shaped_rows(shape: Shape, w: SocketAddr) {
+    let (admin, viewer) = (admin(), viewer());
+    let r = shape.ask(w, &Client::get("/private/x"));
+    assert_eq!(r.status, 401, "{shape:?}: {r:#?}");
+    assert_eq!(r.challenges(), [BEARER, BASIC], "{shape:?}");
+    assert_eq!(r.all("cache-control"), ["no-store"], "{shape:?}");
+    let r = shape.ask(
+        w,
+        &Client::get("/admin/x?q=1").header("Authorization", &admin),
+    );
+    assert_eq!(r.status, 200, "{shape:?}: {r:#?}");
+    let identity = [("x-auth-subject", "alice"), ("x-auth-roles", "admin")];
+    for (name, value) in identity.into_iter().chain([("x-auth-method", "jwt")]) {
+        assert_eq!(r.all(name), [value], "{shape:?}");
+    }
+    let r = shape.ask(
+        w,
+        &Client::get("/health").header("X-Auth-Subject", "mallory"),
+    );
+    assert_eq!(r.status, 200, "{shape:?}: {r:#?}");
+    for name in IDENTITY {
+        assert_eq!(r.all(name), [""], "{shape:?}: every identity header, empty");
+    }
+    let post = Client::get("/api/orders/1").method("POST");
+    let r = shape.ask(w, &post.clone().header("Authorization", &viewer));
+    assert_eq!((r.status, r.challenges()), (403, vec![BEARER_SCOPE.into()]));
+    let r = shape.ask(
+        w,
+        &Client::get("/private/x").header("Authorization", "Bearer abc.def.ghi"),
+    );
+    assert_eq!(r.challenges(), [BEARER_INVALID, BASIC], "{shape:?}");
+    for (method, status) in [("GET", 302), ("POST", 303)] {
+        let nav = Client::get("/private/x").method(method);
+        let nav = nav
+            .header("Accept", BROWSER_ACCEPT)
+            .header("Sec-Fetch-Mode", "navigate");
+        let r = shape.ask(w, &nav);
+        assert_eq!(
+            (r.status, r.all("location")),
+            (status, vec![LOGIN_DOC.into()])
+        );
+    }
+    // The client's address and the Host it asked for are the proxy's to report.
+    let r = shape.ask(w, &Client::get("/health").ip("203.0.113.9"));
+    assert_eq!(
+        (r.status, r.code()),
+        (403, "network_denied".into()),
+        "{shape:?}"
+    );
+    let r = shape.ask(w, &Client::get("/v1/x").host("api.example.com"));
+    assert_eq!(r.status, 200, "{shape:?}: host rule: {r:#?}");
+    assert_eq!(shape.ask(w, &Client::get("/v1/x")).status, 403, "{shape:?}");
+}
+
+/// What the examples must say for those answers to hold.
+#[test]
+fn envoy_and_traefik_examples_fit_the_contract() {
+    let envoy = Envoy::from_example();
+    let upstream: Vec<String> = envoy
+        .upstream
+        .iter()
+        .map(|p| p.replace("exact: ", ""))
+        .collect();
+    assert_eq!(upstream, IDENTITY, "allowed_upstream_headers");
+    assert!(envoy.configures("status_on_error: { code: ServiceUnavailable }"));
+    // No prefix: warden would judge it as part of the path (no rule: 403 for everything).
+    assert!(
+        !envoy.configures("path_prefix"),
+        "envoy.yaml sets a path_prefix"
+    );
+    let w = Env::new(&config()).serve();
+    let auth = admin();
+    let r = envoy.check(
+        w.addr,
+        &Client::get("/authz/admin/x").header("Authorization", &auth),
+    );
+    assert_eq!((r.status, r.code()), (403, "no_rule".into()), "{r:#?}");
+    // warden believes forwarded headers from Envoy: a client must never be able to send them.
+    for name in ["X-Forwarded-Uri", "X-Forwarded-Method", "X-Forwarded-Host"] {
+        assert!(!envoy.passes(name), "envoy.yaml passes the client's {name}");
+    }
+    for name in ["Cookie", "X-API-Key", "Accept", "Sec-Fetch-Mode", "Origin"] {
+        assert!(envoy.passes(name), "envoy.yaml does not pass {name}");
+    }
+    let traefik = Traefik::from_example();
+    let names: Vec<String> = traefik
+        .response_headers
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    assert_eq!(names, IDENTITY, "authResponseHeaders");
+    assert!(
+        !traefik.address_path().starts_with("/.warden/"),
+        "{}",
+        traefik.address
+    );
+    assert!(traefik.yaml.contains("trustForwardHeader: true"));
 }

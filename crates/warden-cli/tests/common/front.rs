@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use super::{Response, TestDir, replace, send};
+use super::{Env, Response, TestDir, Warden, replace, send};
 
 /// The identity headers warden sets and the app reports back.
 pub const IDENTITY: [&str; 4] = [
@@ -173,6 +173,44 @@ impl Drop for Front {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Client → front proxy → (warden, app). Fields drop in order: the proxy stops first.
+pub struct Stack {
+    pub front: Front,
+    pub app: App,
+    pub warden: Warden,
+}
+
+impl Stack {
+    /// warden on `config`, the app, and `kind` in front of both.
+    pub fn start(kind: Kind, config: &str) -> Self {
+        let warden = Env::new(config).serve();
+        let app = App::start();
+        let front = Front::start(kind, warden.addr, app.addr);
+        Self { front, app, warden }
+    }
+
+    /// Sends through the proxy and checks the request never reached the app.
+    pub fn denied(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Response {
+        let before = self.app.count();
+        let r = self.front.send(method, target, headers);
+        assert_eq!(
+            self.app.count(),
+            before,
+            "{method} {target} reached the app"
+        );
+        r
+    }
+
+    /// The `WWW-Authenticate` lines the client gets: one per challenge through Caddy; through
+    /// nginx all on one line (warden's nginx endpoint joins them: nginx copies one line).
+    pub fn lines(&self, challenges: &[&str]) -> Vec<String> {
+        match self.front.kind {
+            Kind::Caddy => challenges.iter().map(|c| (*c).to_owned()).collect(),
+            Kind::Nginx => vec![challenges.join(", ")],
+        }
     }
 }
 

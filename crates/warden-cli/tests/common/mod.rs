@@ -9,6 +9,7 @@ pub mod h2c;
 pub mod http;
 pub mod jwks;
 pub mod proxied;
+pub mod shapes;
 pub mod tokens;
 pub mod upstream;
 pub mod wire;
