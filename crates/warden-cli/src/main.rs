@@ -63,7 +63,9 @@ async fn serve(path: &Path) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let bound = listener.local_addr().unwrap_or(listen);
-    log_nginx_notes(config);
+    if config.proxy.is_none() {
+        log_nginx_notes(config);
+    }
     let scheme = if tls.is_some() { "https" } else { "http" };
     let upstream = config.proxy.as_ref().map(|p| p.upstream.to_string());
     let mode = if upstream.is_some() {
