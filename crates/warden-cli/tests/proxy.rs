@@ -55,6 +55,7 @@ fn client_identity_headers_are_replaced() {
         ("X-Auth-Scopes", "orders:write"),
         ("X-Auth-Method", "basic"),
         ("x-auth-subject", "root2"),
+        ("X-Warden-Decision", "forged"),
     ];
     let e = Echo::of(&warden.get("/health", &spoof));
     for name in IDENTITY {
@@ -68,6 +69,24 @@ fn client_identity_headers_are_replaced() {
     for (name, value) in IDENTITY.into_iter().zip(want) {
         assert_eq!(e.all(name), [value], "authenticated {name}: {}", e.0);
     }
+    let ids = e.all("x-warden-decision");
+    assert!(
+        ids.len() == 1 && ids[0] != "forged",
+        "X-Warden-Decision {ids:?}"
+    );
+}
+
+#[test]
+fn connection_cannot_remove_the_headers_warden_sets() {
+    let (_up, warden) = start("");
+    let token = admin();
+    let named = "X-Auth-Subject, X-Auth-Roles, X-Forwarded-For, X-Warden-Decision";
+    let headers = [("Authorization", token.as_str()), ("Connection", named)];
+    let e = Echo::of(&warden.get("/admin/x", &headers));
+    assert_eq!(e.all("x-auth-subject"), ["alice"], "{}", e.0);
+    assert_eq!(e.all("x-auth-roles"), ["admin"], "{}", e.0);
+    assert_eq!(e.all("x-forwarded-for"), ["127.0.0.1"], "{}", e.0);
+    assert_eq!(e.all("x-warden-decision").len(), 1, "{}", e.0);
 }
 
 #[test]
@@ -133,7 +152,25 @@ fn hop_by_hop_headers_are_removed_both_ways() {
     }
     assert_eq!(e.all("x-keep"), ["yes"]);
 
-    // h2c smuggling: a non-WebSocket upgrade is not passed on.
+    let r = warden.get("/open/hop", &[]);
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, "{\"hop\":true}"),
+        "{r:#?}"
+    );
+    assert_eq!(r.all("x-keep"), ["yes"], "{r:#?}");
+    assert!(r.header("x-hop").is_none(), "{r:#?}");
+    assert!(r.header("keep-alive").is_none(), "{r:#?}");
+    for c in r.all("connection") {
+        assert!(!c.to_ascii_lowercase().contains("x-hop"), "{r:#?}");
+    }
+}
+
+/// h2c smuggling: an upstream that switched to HTTP/2 would take every later request on that
+/// connection unjudged, so only a WebSocket upgrade is passed on.
+#[test]
+fn non_websocket_upgrades_are_not_forwarded() {
+    let (_up, warden) = start("");
     let h2c = [
         ("Connection", "Upgrade, HTTP2-Settings"),
         ("Upgrade", "h2c"),
@@ -146,19 +183,6 @@ fn hop_by_hop_headers_are_removed_both_ways() {
             !c.to_ascii_lowercase().contains("upgrade"),
             "Connection: {c}"
         );
-    }
-
-    let r = warden.get("/open/hop", &[]);
-    assert_eq!(
-        (r.status, r.body.as_str()),
-        (200, "{\"hop\":true}"),
-        "{r:#?}"
-    );
-    assert_eq!(r.all("x-keep"), ["yes"], "{r:#?}");
-    assert!(r.header("x-hop").is_none(), "{r:#?}");
-    assert!(r.header("keep-alive").is_none(), "{r:#?}");
-    for c in r.all("connection") {
-        assert!(!c.to_ascii_lowercase().contains("x-hop"), "{r:#?}");
     }
 }
 
@@ -196,49 +220,27 @@ fn denied_requests_never_reach_the_upstream() {
     assert_eq!(up.count(), 0, "{:#?}", up.seen());
 }
 
+/// The upstream's own denial reached the client as the upstream sent it.
+fn assert_upstream_denial(r: &Response, status: u16, challenge: &str, body: &str) {
+    assert_eq!(r.status, status, "{r:#?}");
+    assert_eq!(r.challenges(), [challenge], "{r:#?}");
+    assert_eq!(r.body, body, "{r:#?}");
+    assert_eq!(r.header("content-type"), Some("application/json"), "{r:#?}");
+    assert!(r.header("location").is_none(), "{r:#?}");
+}
+
 #[test]
 fn upstream_401_and_403_pass_through_unchanged() {
     let (up, warden) = start("");
-    let token = admin();
-    let cases: [(&str, &[(&str, &str)], u16, &str, &str); 4] = [
-        (
-            "/admin/status/401",
-            &[("Authorization", &token)],
-            401,
-            UPSTREAM_CHALLENGE,
-            UPSTREAM_401_BODY,
-        ),
-        (
-            "/open/status/401",
-            &[],
-            401,
-            UPSTREAM_CHALLENGE,
-            UPSTREAM_401_BODY,
-        ),
-        // A navigation is not sent to warden's login page for the upstream's own 401.
-        (
-            "/open/status/401",
-            &[("Accept", BROWSER_ACCEPT)],
-            401,
-            UPSTREAM_CHALLENGE,
-            UPSTREAM_401_BODY,
-        ),
-        (
-            "/open/status/403",
-            &[],
-            403,
-            UPSTREAM_SCOPE_CHALLENGE,
-            UPSTREAM_403_BODY,
-        ),
-    ];
-    for (target, headers, status, challenge, body) in cases {
-        let r = warden.get(target, headers);
-        assert_eq!(r.status, status, "{target}: {r:#?}");
-        assert_eq!(r.challenges(), [challenge], "{target}: {r:#?}");
-        assert_eq!(r.body, body, "{target}: {r:#?}");
-        assert_eq!(r.header("content-type"), Some("application/json"), "{r:#?}");
-        assert!(r.header("location").is_none(), "{target}: {r:#?}");
-    }
+    let r = warden.get("/admin/status/401", &[("Authorization", &admin())]);
+    assert_upstream_denial(&r, 401, UPSTREAM_CHALLENGE, UPSTREAM_401_BODY);
+    let r = warden.get("/open/status/401", &[]);
+    assert_upstream_denial(&r, 401, UPSTREAM_CHALLENGE, UPSTREAM_401_BODY);
+    // A navigation is not sent to warden's login page for the upstream's own 401.
+    let r = warden.get("/open/status/401", &[("Accept", BROWSER_ACCEPT)]);
+    assert_upstream_denial(&r, 401, UPSTREAM_CHALLENGE, UPSTREAM_401_BODY);
+    let r = warden.get("/open/status/403", &[]);
+    assert_upstream_denial(&r, 403, UPSTREAM_SCOPE_CHALLENGE, UPSTREAM_403_BODY);
     assert_eq!(up.count(), 4);
 }
 
