@@ -139,11 +139,14 @@ impl Upstream {
     }
 
     fn prepare(&self, req: &mut Request<Incoming>, forwarding: &Forwarding<'_>) {
-        let target = req
-            .uri()
-            .path_and_query()
-            .map_or("/", |pq| pq.as_str())
-            .to_owned();
+        // The upstream gets the path as it was judged, so no spelling means one thing to the
+        // rules and another to the application.
+        let path = warden_core::path::normalize(req.uri().path())
+            .unwrap_or_else(|_| req.uri().path().to_owned());
+        let target = match req.uri().query() {
+            Some(query) => format!("{path}?{query}"),
+            None => path,
+        };
         let upstream = &self.config.upstream;
         let uri = Uri::builder()
             .scheme("http")
