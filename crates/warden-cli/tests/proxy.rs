@@ -281,3 +281,13 @@ fn forward_auth_headers_cannot_change_what_is_judged() {
     assert_eq!((r.status, r.challenges()), (401, both()), "{r:#?}");
     assert_eq!(up.count(), 0, "{:#?}", up.seen());
 }
+
+#[test]
+fn the_path_forwarded_is_the_path_judged() {
+    let (up, warden) = start("");
+    let r = warden.get("/open/../admin/x", &[]);
+    assert_eq!((r.status, r.challenges()), (401, both()), "{r:#?}");
+    assert_eq!(up.count(), 0, "{:#?}", up.seen());
+    let e = Echo::of(&warden.get("/open//a/./b/%65cho?x=%2F&y=..%2F", &[]));
+    assert_eq!(e.str("target"), "/open/a/b/echo?x=%2F&y=..%2F", "{}", e.0);
+}
