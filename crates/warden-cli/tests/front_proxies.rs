@@ -28,14 +28,19 @@ path = "/secret/**"
 require = { roles = ["admin"] }
 hide = true
 [[rule]]
+name = "cross-origin"
+path = "/xapi/**"
+require = "authenticated"
+cors = { origins = ["https://app.example"], credentials = true }
+[[rule]]
 name = "api-host"
 host = "api.example.com"
 path = "/v1/**"
 allow = "anyone"
 "#;
 
-/// The PRODUCT config (login on: Basic is configured) plus a hidden rule, a host rule and a
-/// low per-user failure limit.
+/// The PRODUCT config (login on: Basic is configured) plus a hidden rule, a CORS rule, a host
+/// rule and a low per-user failure limit.
 fn config() -> String {
     let limits = format!(
         "[limits]\nfailures_per_ip = 100\nfailures_per_user = {PER_USER}\n\
@@ -63,10 +68,8 @@ const ROWS: &[Row] = &[
     ("malformed header: 400 invalid_request", malformed),
     ("hidden rule: 404", hidden),
     ("forged identity headers never reach the app", forged),
-    (
-        "browser navigation: 302/303 to the sign-in page",
-        navigation,
-    ),
+    ("cross-origin denial: readable by the page", cross_origin),
+    ("browser navigation: 302/303 to sign-in", navigation),
     ("warden's pages are served through the proxy", warden_pages),
 ];
 
@@ -159,6 +162,20 @@ fn hidden(s: &Stack) {
     let r = s.denied("GET", "/secret/x", &[("Authorization", &viewer())]);
     assert_eq!(r.status, 404, "{r:#?}");
     assert!(r.challenges().is_empty(), "{r:#?}");
+}
+
+fn cross_origin(s: &Stack) {
+    let r = s.denied("GET", "/xapi/x", &[("Origin", "https://app.example")]);
+    assert_eq!(r.status, 401, "{r:#?}");
+    assert_eq!(
+        r.all("access-control-allow-origin"),
+        ["https://app.example"]
+    );
+    assert_eq!(r.all("access-control-allow-credentials"), ["true"]);
+    let exposed = r
+        .header("access-control-expose-headers")
+        .unwrap_or_default();
+    assert!(exposed.contains("WWW-Authenticate"), "{r:#?}");
 }
 
 fn forged(s: &Stack) {
@@ -273,14 +290,10 @@ fn warden_down_fails_closed() {
         let mut s = Stack::start(kind, &config());
         assert_eq!(s.front.get("/health", &[]).status, 200);
         s.warden.terminate();
-        for auth in ["", &admin()] {
-            let headers: &[(&str, &str)] = if auth.is_empty() {
-                &[]
-            } else {
-                &[("Authorization", auth)]
-            };
+        let auth = admin();
+        for headers in [vec![], vec![("Authorization", auth.as_str())]] {
             for path in ["/health", "/admin/x"] {
-                let r = s.denied("GET", path, headers);
+                let r = s.denied("GET", path, &headers);
                 assert_eq!(r.status, status, "{kind:?} {path}: {r:#?}");
                 if kind == Kind::Nginx {
                     assert_eq!(r.all("retry-after"), ["5"], "{r:#?}");
