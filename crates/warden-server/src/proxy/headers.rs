@@ -47,10 +47,17 @@ pub struct Forwarding<'a> {
     pub strip_session_cookie: bool,
 }
 
-/// The value of `Upgrade` when the request asks for a protocol upgrade (WebSocket).
+/// The value of `Upgrade` when the request asks for a WebSocket. No other protocol is passed
+/// on: an `h2c` upgrade tunnelled to the upstream would carry later requests past warden.
 pub fn upgrade(headers: &HeaderMap) -> Option<HeaderValue> {
     let asks = connection_tokens(headers).any(|t| t.eq_ignore_ascii_case("upgrade"));
-    asks.then(|| headers.get(UPGRADE).cloned()).flatten()
+    let protocol = headers.get(UPGRADE)?;
+    let websocket = protocol.to_str().is_ok_and(|p| {
+        p.split(',')
+            .map(|t| t.trim().split('/').next().unwrap_or_default())
+            .all(|t| t.eq_ignore_ascii_case("websocket"))
+    });
+    (asks && websocket).then(|| protocol.clone())
 }
 
 /// Rewrites a client's request headers for the upstream.
@@ -273,6 +280,22 @@ mod tests {
         let mut r = map(&[("connection", "x-a"), ("x-a", "1"), ("upgrade", "h2c")]);
         to_client(&mut r, false);
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn only_websocket_upgrades_are_passed_on() {
+        let identity = HeaderMap::new();
+        for protocol in ["h2c", "websocket, h2c", "TLS/1.0"] {
+            let mut h = map(&[
+                ("connection", "Upgrade, HTTP2-Settings"),
+                ("upgrade", protocol),
+            ]);
+            assert!(upgrade(&h).is_none(), "{protocol}");
+            to_upstream(&mut h, &forwarding(&identity, &[]));
+            assert!(h.get("upgrade").is_none() && h.get("connection").is_none());
+        }
+        let h = map(&[("connection", "upgrade"), ("upgrade", "WebSocket")]);
+        assert_eq!(upgrade(&h).unwrap(), "WebSocket");
     }
 
     #[test]

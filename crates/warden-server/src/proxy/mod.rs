@@ -3,6 +3,7 @@
 mod headers;
 
 use std::net::IpAddr;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::{HeaderMap, Request, Response, StatusCode, Uri, Version};
@@ -80,19 +81,46 @@ pub async fn serve(app: &App, peer: IpAddr, tls: bool, req: Request<Incoming>) -
 
 /// The upstream and a pooled client for it.
 pub struct Upstream {
-    client: Client<HttpConnector, Incoming>,
+    client: Client<UpstreamConnector, Incoming>,
     config: ProxyConfig,
+}
+
+/// Dials the configured upstream whatever authority a request names, so the authority can be
+/// the client's host (HTTP/2 `:authority`, RFC 9113 §8.3.1) while connections go where configured.
+#[derive(Clone)]
+struct UpstreamConnector {
+    inner: HttpConnector,
+    upstream: Uri,
+}
+
+impl tower_service::Service<Uri> for UpstreamConnector {
+    type Response = <HttpConnector as tower_service::Service<Uri>>::Response;
+    type Error = <HttpConnector as tower_service::Service<Uri>>::Error;
+    type Future = <HttpConnector as tower_service::Service<Uri>>::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, _authority: Uri) -> Self::Future {
+        self.inner.call(self.upstream.clone())
+    }
 }
 
 impl Upstream {
     /// A client for the configured upstream (HTTP/1.1, or HTTP/2 prior knowledge).
     pub fn new(config: &ProxyConfig) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(config.connect_timeout));
-        connector.set_nodelay(true);
+        let mut inner = HttpConnector::new();
+        inner.set_connect_timeout(Some(config.connect_timeout));
+        inner.set_nodelay(true);
+        let connector = UpstreamConnector {
+            inner,
+            upstream: config.upstream.clone(),
+        };
         let client = Client::builder(TokioExecutor::new())
             .http2_only(config.http2)
             .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(64)
             .build(connector);
         Self {
             client,
@@ -147,21 +175,35 @@ impl Upstream {
             Some(query) => format!("{path}?{query}"),
             None => path,
         };
-        let upstream = &self.config.upstream;
-        let uri = Uri::builder()
-            .scheme("http")
-            .authority(upstream.authority().map_or("", |a| a.as_str()))
-            .path_and_query(target)
-            .build();
-        if let Ok(uri) = uri {
+        let upstream = self
+            .config
+            .upstream
+            .authority()
+            .map(|a| a.as_str().to_owned());
+        let host = req
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()));
+        let build = |authority: Option<String>| {
+            Uri::builder()
+                .scheme("http")
+                .authority(authority.unwrap_or_default())
+                .path_and_query(target.as_str())
+                .build()
+        };
+        if let Ok(uri) = build(host).or_else(|_| build(upstream)) {
             *req.uri_mut() = uri;
         }
+        headers::to_upstream(req.headers_mut(), forwarding);
         *req.version_mut() = if self.config.http2 {
+            // `:authority` carries the host; a second `Host` could contradict it.
+            req.headers_mut().remove(http::header::HOST);
             Version::HTTP_2
         } else {
             Version::HTTP_11
         };
-        headers::to_upstream(req.headers_mut(), forwarding);
     }
 }
 
