@@ -7,3 +7,6 @@ mod verify;
 pub use claims::JwtPolicy;
 pub use keys::{KeySet, KeySetError, VerifyKey};
 pub use verify::verify;
+
+#[cfg(test)]
+mod wycheproof;
