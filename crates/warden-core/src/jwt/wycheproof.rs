@@ -146,7 +146,10 @@ fn check(file: &str, alg: Algorithm) {
         tally.wrong.len(),
         tally.wrong.join("\n")
     );
-    assert!(tally.valid_accepted > 0 && tally.invalid_rejected > 0, "{file}");
+    assert!(
+        tally.valid_accepted > 0 && tally.invalid_rejected > 0,
+        "{file}"
+    );
 }
 
 #[test]
