@@ -9,6 +9,7 @@ use warden_core::jwt::{self, JwtPolicy};
 use warden_core::{AuthMethod, Authn, Credential, Identity, Rejection, TokenProblem};
 use warden_store::{AttemptKey, AttemptLimits, AttemptState, MemoryAttempts, SessionLimits, Store};
 
+use crate::cache::{SecretCache, TokenCache};
 use crate::clock;
 use crate::htpasswd::HtpasswdSource;
 use crate::keys::KeyProvider;
@@ -21,7 +22,14 @@ pub struct Authenticators {
     sessions: Option<SessionLimits>,
     jwt: Option<(Arc<KeyProvider>, JwtPolicy)>,
     htpasswd: Option<Arc<HtpasswdSource>>,
+    tokens: TokenCache,
+    secrets: SecretCache,
 }
+
+/// Verified tokens kept (about 30 MiB at most).
+const TOKEN_CACHE: usize = 100_000;
+/// Recent Basic credentials and API keys kept.
+const SECRET_CACHE: usize = 10_000;
 
 impl Authenticators {
     /// Builds the authenticators; JWT keys are loaded (or scheduled) here.
@@ -50,6 +58,8 @@ impl Authenticators {
             sessions,
             jwt,
             htpasswd,
+            tokens: TokenCache::new(TOKEN_CACHE),
+            secrets: SecretCache::new(SECRET_CACHE),
         })
     }
 
@@ -70,11 +80,14 @@ impl Authenticators {
             Credential::Jwt(token) => self.judge_jwt(token, now).await,
             Credential::Basic { user, password } => {
                 let keys = [AttemptKey::Ip(client), AttemptKey::User(user.clone())];
-                self.throttled(&keys, self.basic(user, password)).await
+                let parts = ["basic", user.as_str(), password.as_str()];
+                let check = self.remembered(&parts, self.basic(user, password));
+                self.throttled(&keys, check).await
             }
             Credential::ApiKey(key) => {
-                self.throttled(&[AttemptKey::Ip(client)], self.api_key(key))
-                    .await
+                let parts = ["api_key", key.as_str()];
+                let check = self.remembered(&parts, self.api_key(key));
+                self.throttled(&[AttemptKey::Ip(client)], check).await
             }
             Credential::Session(token) => self.session(token, now).await,
         }
@@ -97,6 +110,20 @@ impl Authenticators {
             && let Err(e) = self.attempts.record_failure(keys, now_ms).await
         {
             return unavailable("attempt counters", &e);
+        }
+        verdict
+    }
+
+    /// A success of the same secret check within the last second is reused; only successes
+    /// are kept, so a flood of wrong guesses neither fills the cache nor skips the hashing.
+    async fn remembered(&self, parts: &[&str], check: impl Future<Output = Authn>) -> Authn {
+        let now_ms = clock::now_millis();
+        if let Some(identity) = self.secrets.get(parts, now_ms) {
+            return Authn::Authenticated(identity);
+        }
+        let verdict = check.await;
+        if let Authn::Authenticated(identity) = &verdict {
+            self.secrets.insert(parts, identity.clone(), now_ms);
         }
         verdict
     }
@@ -151,14 +178,32 @@ impl Authenticators {
             tracing::warn!("no JWT keys loaded; answering 503");
             return Authn::Unavailable;
         };
-        let verdict = jwt::verify(token, &set, policy, now);
+        if let Some(identity) = self.tokens.get(token, &set, now) {
+            return Authn::Authenticated(identity);
+        }
+        let verdict = self.verify_and_remember(token, &set, policy, now);
         let unknown_kid =
             verdict == Authn::Rejected(Rejection::InvalidToken(TokenProblem::UnknownKey));
         if unknown_kid
             && keys.refresh_for_unknown_kid().await
             && let Some(set) = keys.current()
         {
-            return jwt::verify(token, &set, policy, now);
+            return self.verify_and_remember(token, &set, policy, now);
+        }
+        verdict
+    }
+
+    fn verify_and_remember(
+        &self,
+        token: &str,
+        set: &Arc<jwt::KeySet>,
+        policy: &JwtPolicy,
+        now: u64,
+    ) -> Authn {
+        let (verdict, until) = jwt::verify_until(token, set, policy, now);
+        if let (Authn::Authenticated(identity), Some(until)) = (&verdict, until) {
+            self.tokens
+                .insert(token, identity.clone(), until, Arc::clone(set));
         }
         verdict
     }

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod authn;
+mod cache;
 mod clock;
 mod htpasswd;
 pub mod keys;

@@ -6,7 +6,7 @@ mod verify;
 
 pub use claims::JwtPolicy;
 pub use keys::{KeySet, KeySetError, VerifyKey};
-pub use verify::verify;
+pub use verify::{verify, verify_until};
 
 #[cfg(test)]
 mod wycheproof;

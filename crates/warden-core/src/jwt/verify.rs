@@ -10,9 +10,20 @@ use crate::identity::{Authn, Rejection, TokenProblem};
 
 /// Verifies a compact JWS against the key set and the policy at time `now` (Unix seconds).
 pub fn verify(token: &str, keys: &KeySet, policy: &JwtPolicy, now: u64) -> Authn {
+    verify_until(token, keys, policy, now).0
+}
+
+/// Like [`verify`], and for a valid token also the last second it stays valid (`exp` plus
+/// leeway), so a cache never keeps it longer.
+pub fn verify_until(
+    token: &str,
+    keys: &KeySet,
+    policy: &JwtPolicy,
+    now: u64,
+) -> (Authn, Option<u64>) {
     match verify_inner(token, keys, policy, now) {
-        Ok(identity) => Authn::Authenticated(identity),
-        Err(problem) => Authn::Rejected(Rejection::InvalidToken(problem)),
+        Ok((identity, until)) => (Authn::Authenticated(identity), Some(until)),
+        Err(problem) => (Authn::Rejected(Rejection::InvalidToken(problem)), None),
     }
 }
 
@@ -21,14 +32,18 @@ fn verify_inner(
     keys: &KeySet,
     policy: &JwtPolicy,
     now: u64,
-) -> Result<crate::identity::Identity, TokenProblem> {
+) -> Result<(crate::identity::Identity, u64), TokenProblem> {
     if token.split('.').count() != 3 {
         return Err(TokenProblem::Malformed);
     }
     let header = jsonwebtoken::decode_header(token).map_err(|e| header_problem(e.kind()))?;
     check_header(&header, policy)?;
     let claims = verify_signature(token, keys, header.kid.as_deref(), header.alg)?;
-    claims::check(&claims, policy, now)
+    let identity = claims::check(&claims, policy, now)?;
+    // `check` proved `exp` is a number after `now`; the cache may keep the token until then.
+    let exp = claims.get("exp").and_then(Value::as_f64).unwrap_or(0.0);
+    let until = (exp + policy.leeway as f64).floor().max(0.0) as u64;
+    Ok((identity, until.saturating_sub(1)))
 }
 
 /// `crit` must be understood and `typ` accepted; `jku`, `x5u`, `x5c` and `jwk` are never used.

@@ -1,0 +1,163 @@
+//! Caches in front of the slow checks: a verified JWT skips its signature, a recent Basic
+//! credential skips argon2 or bcrypt, a recent API key skips the store. Bounded, and never
+//! longer than the check itself would stay true.
+
+use std::sync::Arc;
+
+use aws_lc_rs::digest::{SHA256, digest};
+use aws_lc_rs::hmac;
+use quick_cache::sync::Cache;
+use warden_core::Identity;
+use warden_core::jwt::KeySet;
+
+/// Positive answers from the store are reused this long: the CLI's user and key changes must
+/// reach a running server within a second.
+pub const STORE_TTL_MS: u64 = 1000;
+
+type Digest = [u8; 32];
+
+/// Verified tokens by SHA-256, each until its `exp` and only with the key set that verified it.
+pub struct TokenCache {
+    entries: Cache<Digest, TokenEntry>,
+}
+
+#[derive(Clone)]
+struct TokenEntry {
+    identity: Identity,
+    until: u64,
+    keys: Arc<KeySet>,
+}
+
+impl TokenCache {
+    /// A cache of at most `capacity` tokens.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: Cache::new(capacity),
+        }
+    }
+
+    /// The identity of a token verified earlier with these keys and still valid at `now`.
+    pub fn get(&self, token: &str, keys: &Arc<KeySet>, now: u64) -> Option<Identity> {
+        let key = sha256(token.as_bytes());
+        let entry = self.entries.get(&key)?;
+        if now <= entry.until && Arc::ptr_eq(&entry.keys, keys) {
+            return Some(entry.identity);
+        }
+        self.entries.remove(&key);
+        None
+    }
+
+    /// Remembers a verified token until the last second it is valid.
+    pub fn insert(&self, token: &str, identity: Identity, until: u64, keys: Arc<KeySet>) {
+        let entry = TokenEntry {
+            identity,
+            until,
+            keys,
+        };
+        self.entries.insert(sha256(token.as_bytes()), entry);
+    }
+}
+
+/// Recent successful secret checks (Basic, API keys), keyed by an HMAC of the secret under a
+/// per-process random key: no plaintext and no offline-guessable hash is ever held.
+pub struct SecretCache {
+    entries: Cache<Digest, (Identity, u64)>,
+    key: hmac::Key,
+}
+
+impl SecretCache {
+    /// A cache of at most `capacity` secrets.
+    pub fn new(capacity: usize) -> Self {
+        let mut secret = [0u8; 32];
+        // The OS RNG does not fail on supported platforms; a zero key would still never hold
+        // plaintext, only make the HMAC predictable.
+        let _ = aws_lc_rs::rand::fill(&mut secret);
+        Self {
+            entries: Cache::new(capacity),
+            key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+        }
+    }
+
+    /// The identity of `parts` (e.g. user and password) checked less than a second ago.
+    pub fn get(&self, parts: &[&str], now_ms: u64) -> Option<Identity> {
+        let key = self.tag(parts);
+        let (identity, at) = self.entries.get(&key)?;
+        if now_ms.saturating_sub(at) < STORE_TTL_MS {
+            return Some(identity);
+        }
+        self.entries.remove(&key);
+        None
+    }
+
+    /// Remembers a successful check made at `now_ms`.
+    pub fn insert(&self, parts: &[&str], identity: Identity, now_ms: u64) {
+        self.entries.insert(self.tag(parts), (identity, now_ms));
+    }
+
+    fn tag(&self, parts: &[&str]) -> Digest {
+        let mut ctx = hmac::Context::with_key(&self.key);
+        for part in parts {
+            // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part.as_bytes());
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        out
+    }
+}
+
+fn sha256(bytes: &[u8]) -> Digest {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest(&SHA256, bytes).as_ref());
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use warden_core::AuthMethod;
+
+    fn alice() -> Identity {
+        Identity {
+            subject: "alice".into(),
+            roles: vec!["admin".into()],
+            scopes: Vec::new(),
+            method: AuthMethod::Basic,
+        }
+    }
+
+    #[test]
+    fn secrets_expire_after_a_second_and_are_keyed_by_every_part() {
+        let cache = SecretCache::new(10);
+        cache.insert(&["alice", "pw"], alice(), 1_000);
+        assert_eq!(cache.get(&["alice", "pw"], 1_999), Some(alice()));
+        assert_eq!(cache.get(&["alice", "pw"], 2_000), None);
+        assert_eq!(
+            cache.get(&["alice", "pw"], 1_500),
+            None,
+            "expired entries are gone"
+        );
+        cache.insert(&["ab", "c"], alice(), 0);
+        assert_eq!(cache.get(&["a", "bc"], 1), None);
+        assert_eq!(cache.get(&["alice", "PW"], 1), None);
+    }
+
+    #[test]
+    fn tokens_live_until_exp_and_only_with_their_keys() {
+        let keys = Arc::new(KeySet::from_jwks(br#"{"keys":[]}"#).unwrap());
+        let other = Arc::new(KeySet::from_jwks(br#"{"keys":[]}"#).unwrap());
+        let cache = TokenCache::new(10);
+        cache.insert("t", alice(), 100, keys.clone());
+        assert_eq!(cache.get("t", &keys, 100), Some(alice()));
+        assert_eq!(
+            cache.get("t", &other, 50),
+            None,
+            "rotated keys drop the entry"
+        );
+        cache.insert("t", alice(), 100, keys.clone());
+        assert_eq!(cache.get("t", &keys, 101), None);
+        assert_eq!(cache.get("u", &keys, 1), None);
+    }
+}
