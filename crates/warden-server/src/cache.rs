@@ -119,6 +119,8 @@ mod tests {
     use super::*;
     use warden_core::AuthMethod;
 
+    const JWKS: &[u8] = include_bytes!("../../../examples/quickstart/keys/jwks.json");
+
     fn alice() -> Identity {
         Identity {
             subject: "alice".into(),
@@ -146,8 +148,8 @@ mod tests {
 
     #[test]
     fn tokens_live_until_exp_and_only_with_their_keys() {
-        let keys = Arc::new(KeySet::from_jwks(br#"{"keys":[]}"#).unwrap());
-        let other = Arc::new(KeySet::from_jwks(br#"{"keys":[]}"#).unwrap());
+        let keys = Arc::new(KeySet::from_jwks(JWKS).unwrap());
+        let other = Arc::new(KeySet::from_jwks(JWKS).unwrap());
         let cache = TokenCache::new(10);
         cache.insert("t", alice(), 100, keys.clone());
         assert_eq!(cache.get("t", &keys, 100), Some(alice()));

@@ -1,27 +1,19 @@
 //! Real front proxies for the integration matrix: nginx and Caddy started from the example
 //! configs (`examples/nginx/nginx.conf`, `examples/caddy/Caddyfile`, only the addresses
-//! changed), on free loopback ports, in front of a real warden and a recording app. Each
-//! process is stopped on drop, by the id it was started with.
+//! changed), on free loopback ports, in front of a real warden and the recording app
+//! ([`super::app`]). Each process is stopped on drop, by the id it was started with.
 
 use std::fs::File;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value};
-
-use super::{Env, Response, TestDir, Warden, replace, send};
-
-/// The identity headers warden sets and the app reports back.
-pub const IDENTITY: [&str; 4] = [
-    "x-auth-subject",
-    "x-auth-roles",
-    "x-auth-scopes",
-    "x-auth-method",
-];
+use super::app::App;
+use super::browser::{CSRF, LOGIN, SESSION, has_input, session_cookie, set_cookie};
+use super::{
+    BROWSER_ACCEPT, Env, Response, TestDir, Warden, form_encode, replace, send, send_with_body,
+};
 
 /// The repository's `examples/` directory.
 pub fn examples_dir() -> PathBuf {
@@ -204,6 +196,30 @@ impl Stack {
         r
     }
 
+    /// Signs `user` in through the proxy (the sign-in page, then its form, returning to
+    /// `rd`): the `Cookie` value of the new session.
+    pub fn sign_in(&self, user: &str, password: &str, rd: &str) -> String {
+        let page = self.front.get(LOGIN, &[("Accept", BROWSER_ACCEPT)]);
+        assert!(
+            has_input(&page.body, "password", Some("password")),
+            "{page:#?}"
+        );
+        let csrf = set_cookie(&page, CSRF).value;
+        let cookie = format!("{CSRF}={csrf}");
+        let fields = [("csrf", csrf.as_str()), ("rd", rd)];
+        let fields = [&fields[..], &[("username", user), ("password", password)]].concat();
+        let form = "application/x-www-form-urlencoded";
+        let headers = [("Cookie", cookie.as_str()), ("Content-Type", form)];
+        let body = form_encode(&fields);
+        let r = send_with_body(self.front.addr, "POST", LOGIN, &headers, body.as_bytes());
+        assert_eq!(
+            (r.status, r.all("location")),
+            (303, vec![rd.to_owned()]),
+            "{r:#?}"
+        );
+        session_cookie(&set_cookie(&r, SESSION).value)
+    }
+
     /// The `WWW-Authenticate` lines the client gets: one per challenge through Caddy; through
     /// nginx all on one line (warden's nginx endpoint joins them: nginx copies one line).
     pub fn lines(&self, challenges: &[&str]) -> Vec<String> {
@@ -269,123 +285,4 @@ fn caddy_command(
         .env("XDG_CONFIG_HOME", dir.join("config"))
         .env("XDG_DATA_HOME", dir.join("data"));
     cmd
-}
-
-/// One request as the app received it (header names lowercased).
-#[derive(Debug, Clone)]
-pub struct Seen {
-    pub method: String,
-    pub target: String,
-    pub headers: Vec<(String, String)>,
-}
-
-/// The app behind the proxy: answers every request with 200 and JSON naming the method, the
-/// target and every value of each identity header it received; keeps every request.
-pub struct App {
-    pub addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl App {
-    pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let sink = seen.clone();
-        // The thread ends with the test process; the port closes with it.
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let sink = sink.clone();
-                std::thread::spawn(move || serve(stream, &sink));
-            }
-        });
-        Self { addr, seen }
-    }
-
-    /// How many requests reached the app so far.
-    pub fn count(&self) -> usize {
-        self.seen.lock().unwrap().len()
-    }
-
-    /// Every request so far.
-    pub fn requests(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-}
-
-fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>) {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let Some(request) = read_request(&mut reader) else {
-        return;
-    };
-    let body = report(&request).to_string();
-    seen.lock().unwrap().push(request);
-    let answer = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = (&stream).write_all(answer.as_bytes());
-}
-
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Seen> {
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let (method, target) = (parts.next()?.to_owned(), parts.next()?.to_owned());
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).ok()?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        let (n, v) = l.split_once(':')?;
-        headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
-    }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse::<u64>().ok())
-        .unwrap_or(0);
-    std::io::copy(&mut reader.by_ref().take(length), &mut std::io::sink()).ok()?;
-    Some(Seen {
-        method,
-        target,
-        headers,
-    })
-}
-
-/// `{"method", "target", "x-auth-subject": [values…], …}`.
-fn report(request: &Seen) -> Value {
-    let mut doc = Map::new();
-    doc.insert("method".into(), request.method.clone().into());
-    doc.insert("target".into(), request.target.clone().into());
-    for name in IDENTITY {
-        let values: Vec<Value> = request
-            .headers
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| Value::from(v.clone()))
-            .collect();
-        doc.insert(name.into(), Value::Array(values));
-    }
-    Value::Object(doc)
-}
-
-/// What the app reported seeing for one identity header, from its JSON answer: every value,
-/// with an absent header as no value at all.
-pub fn app_saw(r: &Response, header: &str) -> Vec<String> {
-    let doc = r.json();
-    assert!(doc["target"].is_string(), "not the app's answer: {r:#?}");
-    doc[header]
-        .as_array()
-        .unwrap_or_else(|| panic!("no {header} in the app's answer: {r:#?}"))
-        .iter()
-        .map(|v| v.as_str().unwrap_or_default().to_owned())
-        .collect()
 }

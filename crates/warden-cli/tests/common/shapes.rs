@@ -108,6 +108,15 @@ impl Envoy {
         }
     }
 
+    /// `allowed_upstream_headers`, as lowercase names.
+    pub fn upstream_names(&self) -> Vec<String> {
+        let names = self
+            .upstream
+            .iter()
+            .map(|p| p.trim_start_matches("exact: "));
+        names.map(str::to_ascii_lowercase).collect()
+    }
+
     /// Whether a live (not commented) line of the example contains `text`.
     pub fn configures(&self, text: &str) -> bool {
         live_lines(&self.yaml).any(|l| l.contains(text))
@@ -184,6 +193,12 @@ impl Traefik {
             address,
             yaml,
         }
+    }
+
+    /// `authResponseHeaders`, as lowercase names.
+    pub fn response_names(&self) -> Vec<String> {
+        let names = self.response_headers.iter();
+        names.map(|h| h.to_ascii_lowercase()).collect()
     }
 
     /// `address` without its scheme: `(authority, path)`.
