@@ -292,6 +292,12 @@ fn header_rules() {
         problem(&crit, &policy(), NOW),
         Some(TokenProblem::UnknownCritical)
     );
+    // An empty `crit` names nothing, but RFC 7515 forbids it: refused all the same.
+    let empty_crit = reheader(&good, &json!({"alg": "ES256", "kid": "es-1", "crit": []}));
+    assert_eq!(
+        problem(&empty_crit, &policy(), NOW),
+        Some(TokenProblem::UnknownCritical)
+    );
     for bad in ["abc.def.ghi", "a.b", "a.b.c.d.e", "", "...."] {
         assert_eq!(
             problem(bad, &policy(), NOW),

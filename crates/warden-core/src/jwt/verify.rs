@@ -46,9 +46,10 @@ fn verify_inner(
     Ok((identity, until.saturating_sub(1)))
 }
 
-/// `crit` must be understood and `typ` accepted; `jku`, `x5u`, `x5c` and `jwk` are never used.
+/// `crit` must be absent and `typ` accepted; `jku`, `x5u`, `x5c` and `jwk` are never used.
 fn check_header(header: &Header, policy: &JwtPolicy) -> Result<(), TokenProblem> {
-    if header.crit.as_ref().is_some_and(|c| !c.is_empty()) {
+    // warden understands no extension; an empty list is forbidden too (RFC 7515 §4.1.11).
+    if header.crit.is_some() {
         return Err(TokenProblem::UnknownCritical);
     }
     if let Some(accepted) = &policy.typ {
