@@ -2,6 +2,7 @@
 
 mod claims;
 mod keys;
+mod unique;
 mod verify;
 
 pub use claims::JwtPolicy;

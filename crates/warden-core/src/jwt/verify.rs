@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::claims::{self, JwtPolicy};
 use super::keys::{KeySet, VerifyKey};
+use super::unique;
 use crate::identity::{Authn, Rejection, TokenProblem};
 
 /// Verifies a compact JWS against the key set and the policy at time `now` (Unix seconds).
@@ -33,12 +34,19 @@ fn verify_inner(
     policy: &JwtPolicy,
     now: u64,
 ) -> Result<(crate::identity::Identity, u64), TokenProblem> {
-    if token.split('.').count() != 3 {
+    let parts: Vec<&str> = token.split('.').collect();
+    let [header_part, claims_part, _] = parts[..] else {
+        return Err(TokenProblem::Malformed);
+    };
+    if !unique::members_unique(header_part) {
         return Err(TokenProblem::Malformed);
     }
     let header = jsonwebtoken::decode_header(token).map_err(|e| header_problem(e.kind()))?;
     check_header(&header, policy)?;
     let claims = verify_signature(token, keys, header.kid.as_deref(), header.alg)?;
+    if !unique::members_unique(claims_part) {
+        return Err(TokenProblem::BadClaims);
+    }
     let identity = claims::check(&claims, policy, now)?;
     // `check` proved `exp` is a number after `now`; the cache may keep the token until then.
     let exp = claims.get("exp").and_then(Value::as_f64).unwrap_or(0.0);
