@@ -1,0 +1,811 @@
+//! More JWT attacks than `jwt_attacks.rs` (none of its rows are repeated here): `alg` spellings,
+//! HMAC keyed with public keys in every encoding, hostile `kid`s, key-carrying headers (`jku`
+//! and `x5u` point at a live attacker server that must never be asked), `crit`, mistyped time
+//! claims, `iss`/`aud`/`typ`, ECDSA edge signatures, duplicate JSON members, non-canonical
+//! base64url, segment counts, nested tokens and oversized tokens. One table per attack class;
+//! every row is 401 `invalid_token` (or 400 / 431 where PRODUCT.md says so), with the exact
+//! challenges, `Cache-Control: no-store`, a problem+json `code`, and never an identity.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, EncodingKey};
+use serde_json::{Value, json};
+
+use common::tokens::{Signer, b64, claims, mint, now};
+use common::*;
+
+/// What a row expects.
+#[derive(Debug, Clone, Copy)]
+enum Want {
+    /// 401 with this Bearer challenge and Basic, code `invalid_token`.
+    Invalid(&'static str),
+    /// 400 `invalid_request`: not `Bearer <b64token>` syntax.
+    BadRequest,
+    /// 431 `header_too_large`.
+    TooLarge,
+}
+
+/// One attack: a name, the bearer token, and the expected refusal.
+struct Case {
+    name: String,
+    token: String,
+    want: Want,
+}
+
+fn invalid(name: impl Into<String>, token: String) -> Case {
+    Case {
+        name: name.into(),
+        token,
+        want: Want::Invalid(BEARER_INVALID),
+    }
+}
+
+fn expect(name: impl Into<String>, token: String, want: Want) -> Case {
+    Case {
+        name: name.into(),
+        token,
+        want,
+    }
+}
+
+/// Every way the answer differs from the row.
+fn mismatches(want: Want, r: &Response) -> Vec<String> {
+    let (status, challenges, code) = match want {
+        Want::Invalid(ch) => (401, vec![ch.to_owned(), BASIC.to_owned()], "invalid_token"),
+        Want::BadRequest => (400, vec![BEARER_BAD_REQUEST.to_owned()], "invalid_request"),
+        Want::TooLarge => (431, vec![], "header_too_large"),
+    };
+    let mut bad = Vec::new();
+    if r.status != status {
+        bad.push(format!("status {} (want {status})", r.status));
+    }
+    if r.challenges() != challenges {
+        bad.push(format!("WWW-Authenticate {:?}", r.challenges()));
+    }
+    if r.all("cache-control") != ["no-store"] {
+        bad.push(format!("Cache-Control {:?}", r.all("cache-control")));
+    }
+    if r.header("content-type") != Some(PROBLEM) {
+        bad.push(format!("Content-Type {:?}", r.header("content-type")));
+    }
+    let got_code = serde_json::from_str::<Value>(&r.body)
+        .ok()
+        .and_then(|v| v["code"].as_str().map(str::to_owned));
+    if got_code.as_deref() != Some(code) {
+        bad.push(format!("code {got_code:?} (want {code})"));
+    }
+    for name in ["x-auth-subject", "x-auth-roles", "x-auth-method"] {
+        if r.header(name).is_some() {
+            bad.push(format!("{name} on a denial"));
+        }
+    }
+    let leaked = leaks(&r.body);
+    if !leaked.is_empty() {
+        bad.push(format!("body leaks {leaked:?}"));
+    }
+    bad
+}
+
+/// Sends every case to `/admin/x` and fails with the list of misjudged rows.
+fn run(class: &str, warden: &Warden, cases: &[Case]) {
+    let mut failures = Vec::new();
+    let mut refused = 0;
+    for c in cases {
+        let r = warden.get("/admin/x", &[("Authorization", &bearer(&c.token))]);
+        let bad = mismatches(c.want, &r);
+        if bad.is_empty() {
+            refused += 1;
+        }
+        failures.extend(bad.into_iter().map(|m| format!("[{}] {m}", c.name)));
+    }
+    eprintln!(
+        "{class}: {} cases, {refused} refused as expected",
+        cases.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{class}: {} cases misjudged:\n{}",
+        cases.len() - refused,
+        failures.join("\n")
+    );
+}
+
+fn server() -> Warden {
+    Env::new(&standard_config()).serve()
+}
+
+// ---- building tokens byte for byte ----
+
+fn valid() -> Value {
+    claims("alice", &["admin"], "orders:write")
+}
+
+fn with(edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Value {
+    let mut c = valid();
+    edit(c.as_object_mut().unwrap());
+    c
+}
+
+fn es_header() -> Value {
+    json!({"alg": "ES256", "typ": "JWT", "kid": "es-1"})
+}
+
+/// `input.sig`, the signature made by `key` as `alg` over exactly the bytes of `input`.
+fn sign_input(input: &str, key: &EncodingKey, alg: Algorithm) -> String {
+    let sig = jsonwebtoken::crypto::sign(input.as_bytes(), key, alg).unwrap();
+    format!("{input}.{sig}")
+}
+
+/// A JWS over raw JSON texts (so members may repeat), signed by `signer`.
+fn signed_text(header: &str, payload: &str, signer: Signer) -> String {
+    let input = format!("{}.{}", b64(header), b64(payload));
+    sign_input(&input, &signer.key(), signer.alg())
+}
+
+/// A JWS with this header and payload, signed by the real ES256 key.
+fn es_signed(header: &Value, payload: &Value) -> String {
+    signed_text(&header.to_string(), &payload.to_string(), Signer::Es256)
+}
+
+fn parts(token: &str) -> Vec<String> {
+    token.split('.').map(str::to_owned).collect()
+}
+
+fn unb64(s: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(s).unwrap()
+}
+
+/// The DER body of a PEM file in `tests/data`.
+fn pem_der(name: &str) -> Vec<u8> {
+    let text = std::fs::read_to_string(data_file(name)).unwrap();
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    STANDARD.decode(body).unwrap()
+}
+
+fn jwks_entry(kid: &str) -> Value {
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(data_file("jwks.json")).unwrap()).unwrap();
+    doc["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid)
+        .unwrap()
+        .clone()
+}
+
+/// `r || s` as an ASN.1 DER `ECDSA-Sig-Value`.
+fn ecdsa_der(raw: &[u8]) -> Vec<u8> {
+    let int = |b: &[u8]| {
+        let mut v: Vec<u8> = b.iter().copied().skip_while(|x| *x == 0).collect();
+        if v.first().is_none_or(|x| *x >= 0x80) {
+            v.insert(0, 0);
+        }
+        let mut out = vec![0x02, u8::try_from(v.len()).unwrap()];
+        out.extend(v);
+        out
+    };
+    let (r, s) = raw.split_at(raw.len() / 2);
+    let mut body = int(r);
+    body.extend(int(s));
+    let mut out = vec![0x30, u8::try_from(body.len()).unwrap()];
+    out.extend(body);
+    out
+}
+
+/// The order of P-256.
+const P256_N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// A good ES256 token with its signature replaced.
+fn es_with_sig(sig: &[u8]) -> String {
+    let p = parts(&mint(Signer::Es256, &valid()));
+    format!("{}.{}.{}", p[0], p[1], b64(sig))
+}
+
+// ---- the attack classes ----
+
+/// Every capitalisation of `none` not already in jwt_attacks.rs, and `alg` values that are
+/// not exactly a supported name.
+#[test]
+fn alg_spellings() {
+    let warden = server();
+    let good = parts(&mint(Signer::Es256, &valid()));
+    let mut cases = Vec::new();
+    for mask in 0..16u8 {
+        let alg: String = "none"
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if mask & (1 << i) != 0 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            })
+            .collect();
+        if ["none", "None", "NONE", "nOnE"].contains(&alg.as_str()) {
+            continue; // in jwt_attacks.rs
+        }
+        let h = json!({"alg": alg, "typ": "JWT", "kid": "es-1"});
+        let token = format!("{}.{}.", b64(h.to_string()), good[1]);
+        cases.push(invalid(format!("alg {alg}"), token));
+    }
+    #[rustfmt::skip]
+    let spellings = [
+        ("alg es256 (lowercase)", json!("es256")),
+        ("alg `ES256 ` (trailing space)", json!("ES256 ")),
+        ("alg null", Value::Null),
+        ("alg as an array", json!(["ES256"])),
+        ("alg as a number", json!(256)),
+        ("alg HS256 on the EC kid, real ES256 signature", json!("HS256")),
+        ("alg ES384 on the ES256 key", json!("ES384")),
+        ("alg ES256K", json!("ES256K")),
+        ("alg RSA-OAEP (a JWE algorithm)", json!("RSA-OAEP")),
+    ];
+    for (name, alg) in spellings {
+        let h = json!({"alg": alg, "typ": "JWT", "kid": "es-1"});
+        cases.push(invalid(name, es_signed(&h, &valid())));
+    }
+    let eddsa_on_ec = json!({"alg": "EdDSA", "kid": "es-1"}).to_string();
+    #[rustfmt::skip]
+    cases.extend([
+        invalid("alg missing", es_signed(&json!({"typ": "JWT", "kid": "es-1"}), &valid())),
+        invalid("ES256 token naming the RSA kid", es_signed(&json!({"alg": "ES256", "kid": "rs-1"}), &valid())),
+        invalid("EdDSA token naming the EC kid", signed_text(&eddsa_on_ec, &valid().to_string(), Signer::Ed25519)),
+    ]);
+    run("alg spellings", &warden, &cases);
+}
+
+/// HS256/384/512 keyed with the public keys' bytes: PEM, SPKI DER, PKCS#1 DER, the JWK JSON.
+#[test]
+fn hmac_keyed_with_public_keys() {
+    let warden = server();
+    let rsa_spki = pem_der("rs256.pub.pem");
+    assert_eq!(rsa_spki[..4], [0x30, 0x82, 0x01, 0x22], "2048-bit SPKI");
+    let rsa_pkcs1 = rsa_spki[24..].to_vec();
+    assert_eq!(
+        rsa_pkcs1[..4],
+        [0x30, 0x82, 0x01, 0x0a],
+        "PKCS#1 RSAPublicKey"
+    );
+    let mut ed_spki = vec![
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    ed_spki.extend(unb64(jwks_entry("ed-1")["x"].as_str().unwrap()));
+    let pem = |name: &str| std::fs::read(data_file(name)).unwrap();
+    #[rustfmt::skip]
+    let secrets: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("RSA PEM", "rs-1", pem("rs256.pub.pem")),
+        ("RSA SPKI DER", "rs-1", rsa_spki),
+        ("RSA PKCS#1 DER", "rs-1", rsa_pkcs1),
+        ("RSA JWK JSON", "rs-1", jwks_entry("rs-1").to_string().into_bytes()),
+        ("EC PEM", "es-1", pem("es256.pub.pem")),
+        ("EC SPKI DER", "es-1", pem_der("es256.pub.pem")),
+        ("Ed25519 SPKI DER", "ed-1", ed_spki),
+        ("empty secret", "es-1", Vec::new()),
+    ];
+    let mut cases = Vec::new();
+    for (what, kid, secret) in &secrets {
+        let key = EncodingKey::from_secret(secret);
+        for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+            for kid in [Some(*kid), None] {
+                // jwt_attacks.rs has HS256 with the RSA PEM (rs-1, no kid) and the EC PEM (es-1).
+                let pem_case = *what == "RSA PEM" || (*what == "EC PEM" && kid.is_some());
+                if alg == Algorithm::HS256 && pem_case {
+                    continue;
+                }
+                let mut h = json!({"alg": alg, "typ": "JWT"});
+                if let Some(kid) = kid {
+                    h["kid"] = kid.into();
+                }
+                let input = format!("{}.{}", b64(h.to_string()), b64(valid().to_string()));
+                let name = format!("{alg:?} keyed with the {what}, kid {kid:?}");
+                cases.push(invalid(name, sign_input(&input, &key, alg)));
+            }
+        }
+    }
+    run("HMAC keyed with public keys", &warden, &cases);
+}
+
+/// `kid`s that would hurt a key lookup through files or SQL, or that only look like ours.
+#[test]
+fn hostile_kids() {
+    let warden = server();
+    let mut cases = Vec::new();
+    let long_fits = "k".repeat(5000);
+    let kids = [
+        "../../etc/passwd",
+        "../../../../../../../dev/null",
+        "/dev/null",
+        "' OR 1=1 --",
+        "es-1' OR '1'='1",
+        "es-1\"; DROP TABLE keys; --",
+        "es-1\u{0}",
+        "es-1 ",
+        " es-1",
+        "ES-1",
+        "es-1/../es-1",
+        "",
+        "*",
+        "%",
+        long_fits.as_str(),
+    ];
+    for kid in kids {
+        let name = format!("kid {:?}", kid.get(..40).unwrap_or(kid));
+        // A real ES256 signature: an unknown kid must not fall back to trying every key.
+        let h = json!({"alg": "ES256", "typ": "JWT", "kid": kid});
+        cases.push(invalid(
+            format!("{name}, ES256 by the real key"),
+            es_signed(&h, &valid()),
+        ));
+        // The /dev/null trick: HS256 with an empty secret, as if the named file were the key.
+        let h = json!({"alg": "HS256", "typ": "JWT", "kid": kid});
+        let input = format!("{}.{}", b64(h.to_string()), b64(valid().to_string()));
+        let token = sign_input(&input, &EncodingKey::from_secret(b""), Algorithm::HS256);
+        cases.push(invalid(
+            format!("{name}, HS256 with an empty secret"),
+            token,
+        ));
+    }
+    #[rustfmt::skip]
+    let typed = [
+        ("kid as an object (NoSQL operator)", json!({"$ne": ""})),
+        ("kid as a number", json!(1)),
+        ("kid as an array", json!(["es-1"])),
+    ];
+    for (name, kid) in typed {
+        let h = json!({"alg": "ES256", "typ": "JWT", "kid": kid});
+        cases.push(invalid(name, es_signed(&h, &valid())));
+    }
+    // 10 000 characters of kid make the header alone over 8 KiB: the size limit answers first.
+    let h = json!({"alg": "ES256", "typ": "JWT", "kid": "k".repeat(10_000)});
+    cases.push(expect(
+        "kid of 10 000 characters",
+        es_signed(&h, &valid()),
+        Want::TooLarge,
+    ));
+    run("hostile kid", &warden, &cases);
+}
+
+/// A server an attacker controls: answers every request with `body`, counting them.
+struct AttackerServer {
+    addr: SocketAddr,
+    hits: Arc<AtomicUsize>,
+}
+
+impl AttackerServer {
+    fn start(body: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                counter.fetch_add(1, Ordering::SeqCst);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let _ = stream.read(&mut [0; 4096]);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Self { addr, hits }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+/// `jku`, `x5u`, `x5c` and `jwk` carry or point at the attacker's key; the token is signed by
+/// that key. None is used, and the attacker's server is never asked.
+#[test]
+fn key_carrying_headers() {
+    let warden = server();
+    let jwk_of = |key: &EncodingKey| {
+        serde_json::to_value(Jwk::from_encoding_key(key, Algorithm::ES256).unwrap()).unwrap()
+    };
+    let mut attacker_jwk = jwk_of(&Signer::Other.key());
+    attacker_jwk["kid"] = "attacker".into();
+    let attacker = AttackerServer::start(json!({"keys": [attacker_jwk]}).to_string());
+    // A real certificate with its key (the TLS test pair), as an attacker would make one.
+    let tls_pem = std::fs::read(data_file("tls-key.pem")).unwrap();
+    let tls_key = EncodingKey::from_ec_pem(&tls_pem).unwrap();
+    let cert = STANDARD.encode(pem_der("tls-cert.pem"));
+    let mut tls_jwk = jwk_of(&tls_key);
+    tls_jwk["x5c"] = json!([cert]);
+    let by_attacker = |h: Value| signed_text(&h.to_string(), &valid().to_string(), Signer::Other);
+    let by_cert_key = |h: Value| {
+        let input = format!("{}.{}", b64(h.to_string()), b64(valid().to_string()));
+        sign_input(&input, &tls_key, Algorithm::ES256)
+    };
+    let jku = attacker.url("/jwks.json");
+    let x5u = attacker.url("/cert.pem");
+    #[rustfmt::skip]
+    let cases = vec![
+        invalid("jku to a live attacker JWKS, kid of its key", by_attacker(json!({"alg": "ES256", "jku": jku, "kid": "attacker"}))),
+        invalid("jku to a live attacker JWKS, no kid", by_attacker(json!({"alg": "ES256", "jku": jku}))),
+        invalid("jku to a live attacker JWKS, our kid", by_attacker(json!({"alg": "ES256", "jku": jku, "kid": "es-1"}))),
+        invalid("x5u to a live attacker URL, no kid", by_attacker(json!({"alg": "ES256", "x5u": x5u}))),
+        invalid("x5u to a live attacker URL, our kid", by_attacker(json!({"alg": "ES256", "x5u": x5u, "kid": "es-1"}))),
+        invalid("x5c with a real self-signed certificate, no kid", by_cert_key(json!({"alg": "ES256", "x5c": [cert]}))),
+        invalid("x5c with a real self-signed certificate, our kid", by_cert_key(json!({"alg": "ES256", "x5c": [cert], "kid": "es-1"}))),
+        invalid("x5c with x5t#S256 set", by_cert_key(json!({"alg": "ES256", "x5c": [cert], "x5t#S256": "AAAA"}))),
+        invalid("embedded jwk, kid of the attacker", by_attacker(json!({"alg": "ES256", "jwk": attacker_jwk, "kid": "attacker"}))),
+        invalid("embedded jwk carrying x5c", by_cert_key(json!({"alg": "ES256", "jwk": tls_jwk}))),
+        invalid("embedded jwk and jku together", by_attacker(json!({"alg": "ES256", "jwk": attacker_jwk, "jku": jku}))),
+    ];
+    run("key-carrying headers", &warden, &cases);
+    std::thread::sleep(Duration::from_millis(200));
+    let hits = attacker.hits.load(Ordering::SeqCst);
+    assert_eq!(hits, 0, "warden fetched a URL named in a token header");
+}
+
+/// `crit`: warden understands no extension, so any `crit` is refused.
+#[test]
+fn crit_headers() {
+    let warden = server();
+    let crit = |extra: Value| {
+        let mut h = json!({"alg": "ES256", "kid": "es-1"});
+        h.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        es_signed(&h, &valid())
+    };
+    #[rustfmt::skip]
+    let cases = vec![
+        invalid("crit [b64] with b64 false (RFC 7797)", crit(json!({"b64": false, "crit": ["b64"]}))),
+        invalid("crit names a registered header (alg)", crit(json!({"crit": ["alg"]}))),
+        invalid("crit names a claim (exp)", crit(json!({"crit": ["exp"]}))),
+        invalid("crit names an absent extension", crit(json!({"crit": ["http://example.com/ext"]}))),
+        invalid("crit as a string", crit(json!({"crit": "x", "x": 1}))),
+        invalid("crit empty (RFC 7515: MUST NOT be empty)", crit(json!({"crit": []}))),
+    ];
+    run("crit", &warden, &cases);
+}
+
+/// Time claims with values or types jwt_attacks.rs does not try.
+#[test]
+fn time_claims() {
+    let warden = server();
+    let t = now() as i64;
+    let set = |pairs: &[(&str, Value)]| {
+        es_signed(
+            &es_header(),
+            &with(|c| {
+                for (k, v) in pairs {
+                    c.insert((*k).to_owned(), v.clone());
+                }
+            }),
+        )
+    };
+    let (expired, early) = (Want::Invalid(BEARER_EXPIRED), Want::Invalid(BEARER_EARLY));
+    #[rustfmt::skip]
+    let cases = vec![
+        expect("exp 0", set(&[("exp", json!(0))]), expired),
+        expect("exp negative", set(&[("exp", json!(-1))]), expired),
+        expect("exp fractional, past", set(&[("exp", json!(t as f64 - 3600.5))]), expired),
+        expect("exp exactly now minus leeway", set(&[("exp", json!(t - 30))]), expired),
+        expect("nbf a year ahead", set(&[("nbf", json!(t + 31_536_000))]), early),
+        expect("expired and not yet valid", set(&[("exp", json!(t - 3600)), ("nbf", json!(t + 3600))]), expired),
+        invalid("exp true", set(&[("exp", json!(true))])),
+        invalid("exp as an array", set(&[("exp", json!([t + 600]))])),
+        invalid("exp as an object", set(&[("exp", json!({"$gt": 0}))])),
+        invalid("exp as a string, past", set(&[("exp", json!((t - 3600).to_string()))])),
+        invalid("exp as an ISO date", set(&[("exp", json!("2999-01-01T00:00:00Z"))])),
+        invalid("nbf as a string", set(&[("nbf", json!(t.to_string()))])),
+        invalid("nbf null", set(&[("nbf", Value::Null)])),
+        invalid("iat as a string", set(&[("iat", json!(t.to_string()))])),
+    ];
+    run("time claims", &warden, &cases);
+}
+
+/// Near misses on `iss` and `aud`.
+#[test]
+fn issuer_and_audience() {
+    let warden = server();
+    let set = |k: &str, v: Value| es_signed(&es_header(), &with(|c| drop(c.insert(k.into(), v))));
+    #[rustfmt::skip]
+    let cases = vec![
+        invalid("iss as an array holding ours", set("iss", json!(["https://idp.example"]))),
+        invalid("iss uppercase", set("iss", json!("HTTPS://IDP.EXAMPLE"))),
+        invalid("iss with a trailing space", set("iss", json!("https://idp.example "))),
+        invalid("iss with a NUL and more", set("iss", json!("https://idp.example\u{0}.evil"))),
+        invalid("iss http instead of https", set("iss", json!("http://idp.example"))),
+        invalid("iss null", set("iss", Value::Null)),
+        invalid("iss empty", set("iss", json!(""))),
+        invalid("aud uppercase", set("aud", json!("API"))),
+        invalid("aud with a trailing space", set("aud", json!("api "))),
+        invalid("aud empty list", set("aud", json!([]))),
+        invalid("aud nested list", set("aud", json!([["api"]]))),
+        invalid("aud as an object", set("aud", json!({"api": true}))),
+        invalid("aud null", set("aud", Value::Null)),
+        invalid("aud as a number", set("aud", json!(1))),
+        invalid("aud space-separated string", set("aud", json!("other api"))),
+    ];
+    run("iss and aud", &warden, &cases);
+}
+
+/// With `typ = "at+jwt"` required: near misses jwt_attacks.rs does not try.
+#[test]
+fn required_typ() {
+    let config = replace(
+        &standard_config(),
+        "scopes_claim = \"scope\"\n",
+        "scopes_claim = \"scope\"\ntyp = \"at+jwt\"\n",
+    );
+    let warden = Env::new(&config).serve();
+    let typed = |typ: Value| {
+        es_signed(
+            &json!({"alg": "ES256", "kid": "es-1", "typ": typ}),
+            &valid(),
+        )
+    };
+    // The baseline must pass, or every row below could pass for the wrong reason.
+    let ok = warden.get(
+        "/admin/x",
+        &[("Authorization", &bearer(&typed(json!("at+jwt"))))],
+    );
+    assert_eq!(ok.status, 200, "{ok:#?}");
+    let untyped = json!({"alg": "ES256", "kid": "es-1"});
+    let cty = json!({"alg": "ES256", "kid": "es-1", "cty": "at+jwt"});
+    let typ_claim = with(|c| drop(c.insert("typ".into(), json!("at+jwt"))));
+    #[rustfmt::skip]
+    let cases = vec![
+        invalid("typ at+jwt with a trailing space", typed(json!("at+jwt "))),
+        invalid("typ at+jwt with a parameter", typed(json!("application/at+jwt; charset=utf-8"))),
+        invalid("typ prefixed twice", typed(json!("application/application/at+jwt"))),
+        invalid("typ with a suffix", typed(json!("at+jwt+x"))),
+        invalid("typ as an array", typed(json!(["at+jwt"]))),
+        invalid("typ null", typed(Value::Null)),
+        invalid("typ empty", typed(json!(""))),
+        invalid("typ JOSE", typed(json!("JOSE"))),
+        invalid("typ at+jwt only in the payload", es_signed(&untyped, &typ_claim)),
+        invalid("at+jwt in cty instead of typ", es_signed(&cty, &valid())),
+    ];
+    run("required typ", &warden, &cases);
+}
+
+/// ECDSA signatures that break the `r || s` form or the value ranges (CVE-2022-21449), and
+/// signatures of the wrong length for every key type.
+#[test]
+fn signature_forms_and_lengths() {
+    let warden = server();
+    let good = parts(&mint(Signer::Es256, &valid()));
+    let sig = unb64(&good[2]);
+    assert_eq!(sig.len(), 64);
+    let (r, s) = sig.split_at(32);
+    let cat = |a: &[u8], b: &[u8]| [a, b].concat();
+    let zero = [0u8; 32];
+    let mut one = [0u8; 32];
+    one[31] = 1;
+    let rs = parts(&mint(Signer::Rs256, &valid()));
+    let rs_sig = unb64(&rs[2]);
+    let ed = parts(&mint(Signer::Ed25519, &valid()));
+    let ed_sig = unb64(&ed[2]);
+    let with_sig = |p: &[String], sig: &[u8]| format!("{}.{}.{}", p[0], p[1], b64(sig));
+    let no_kid = b64(json!({"alg": "ES256", "typ": "JWT"}).to_string());
+    let no_kid_zero = format!("{no_kid}.{}.{}", good[1], b64([0u8; 64]));
+    #[rustfmt::skip]
+    let cases = vec![
+        invalid("ES256 all-zero signature (r = s = 0)", es_with_sig(&[0; 64])),
+        invalid("ES256 all-zero signature, no kid", no_kid_zero),
+        invalid("ES256 r = 0, real s", es_with_sig(&cat(&zero, s))),
+        invalid("ES256 real r, s = 0", es_with_sig(&cat(r, &zero))),
+        invalid("ES256 r = s = 1", es_with_sig(&cat(&one, &one))),
+        invalid("ES256 r = s = n", es_with_sig(&cat(&P256_N, &P256_N))),
+        invalid("ES256 r = n, real s", es_with_sig(&cat(&P256_N, s))),
+        invalid("ES256 all-ones signature", es_with_sig(&[0xff; 64])),
+        invalid("ES256 DER-encoded real signature", es_with_sig(&ecdsa_der(&sig))),
+        invalid("ES256 r and s swapped", es_with_sig(&cat(s, r))),
+        invalid("ES256 63 bytes", es_with_sig(&sig[..63])),
+        invalid("ES256 65 bytes (zero appended)", es_with_sig(&cat(&sig, &[0]))),
+        invalid("ES256 65 bytes (zero prepended)", es_with_sig(&cat(&[0], &sig))),
+        invalid("ES256 r only (32 bytes)", es_with_sig(r)),
+        invalid("ES256 signature twice (128 bytes)", es_with_sig(&cat(&sig, &sig))),
+        invalid("ES256 96 bytes (the ES384 length)", es_with_sig(&cat(&sig, &sig[..32]))),
+        invalid("RS256 empty signature", format!("{}.{}.", rs[0], rs[1])),
+        invalid("RS256 255 bytes (truncated)", with_sig(&rs, &rs_sig[..255])),
+        invalid("RS256 257 bytes (zero prepended)", with_sig(&rs, &cat(&[0], &rs_sig))),
+        invalid("RS256 all-zero 256 bytes", with_sig(&rs, &[0; 256])),
+        invalid("RS256 signature = 1", with_sig(&rs, &cat(&[0; 255], &[1]))),
+        invalid("EdDSA empty signature", format!("{}.{}.", ed[0], ed[1])),
+        invalid("EdDSA 63 bytes", with_sig(&ed, &ed_sig[..63])),
+        invalid("EdDSA 65 bytes", with_sig(&ed, &cat(&ed_sig, &[0]))),
+        invalid("EdDSA all-zero signature", with_sig(&ed, &[0; 64])),
+    ];
+    run("signature forms and lengths", &warden, &cases);
+}
+
+/// Duplicate members: a parser that keeps the first and one that keeps the last would read
+/// different tokens, so the token is refused whatever the order.
+#[test]
+fn duplicate_json_members() {
+    let warden = server();
+    let t = now();
+    let exp = t + 600;
+    let payload = |extra: &str| {
+        format!(
+            r#"{{"iss":"https://idp.example","aud":"api","sub":"alice","roles":["admin"],"scope":"","iat":{t},"exp":{exp}{extra}}}"#
+        )
+    };
+    let header = r#"{"alg":"ES256","typ":"JWT","kid":"es-1"}"#;
+    let es = |h: &str, p: &str| signed_text(h, p, Signer::Es256);
+    // Baseline: the hand-written texts are a valid token.
+    let r = warden.get(
+        "/admin/x",
+        &[("Authorization", &bearer(&es(header, &payload(""))))],
+    );
+    assert_eq!(r.status, 200, "baseline: {r:#?}");
+    let p = payload("");
+    let past = format!(r#","exp":{}"#, t - 3600);
+    #[rustfmt::skip]
+    let cases = vec![
+        invalid("header: alg none then ES256", es(r#"{"alg":"none","alg":"ES256","kid":"es-1"}"#, &p)),
+        invalid("header: alg ES256 then none", es(r#"{"alg":"ES256","alg":"none","kid":"es-1"}"#, &p)),
+        invalid("header: alg HS256 then ES256", es(r#"{"alg":"HS256","alg":"ES256","kid":"es-1"}"#, &p)),
+        invalid("header: kid attacker then es-1", es(r#"{"alg":"ES256","kid":"attacker","kid":"es-1"}"#, &p)),
+        invalid("header: crit twice, the second empty", es(r#"{"alg":"ES256","kid":"es-1","crit":["x"],"crit":[]}"#, &p)),
+        invalid("header: typ twice", es(r#"{"alg":"ES256","kid":"es-1","typ":"JWT","typ":"at+jwt"}"#, &p)),
+        invalid("payload: sub alice then root", es(header, &payload(r#","sub":"root""#))),
+        invalid("payload: sub then an escaped sub", es(header, &payload(r#","\u0073ub":"root""#))),
+        invalid("payload: exp twice, the second expired", es(header, &payload(&past))),
+        invalid("payload: exp twice, the second far ahead", es(header, &payload(r#","exp":99999999999"#))),
+        invalid("payload: roles twice", es(header, &payload(r#","roles":["admin","root"]"#))),
+        invalid("payload: scope twice", es(header, &payload(r#","scope":"orders:write""#))),
+        invalid("payload: iss twice", es(header, &payload(r#","iss":"https://evil.example""#))),
+        invalid("payload: aud twice", es(header, &payload(r#","aud":"other""#))),
+        invalid("payload: repeated inside a nested object", es(header, &payload(r#","realm_access":{"roles":["a"],"roles":["b"]}"#))),
+    ];
+    run("duplicate JSON members", &warden, &cases);
+}
+
+/// base64url that is not the canonical unpadded form (each signed over its exact bytes), extra
+/// or missing segments, garbage after the signature, and nested tokens.
+#[test]
+fn encodings_and_structure() {
+    let warden = server();
+    let h = es_header().to_string();
+    // Claims whose base64url has `-` or `_`, so the standard alphabet spells them differently.
+    let (payload, p64) = (0..1000)
+        .map(|n| with(|c| drop(c.insert("n".into(), json!(format!("~~>?{n}"))))).to_string())
+        .map(|text| (text.clone(), b64(&text)))
+        .find(|(_, p)| p.contains(['-', '_']))
+        .unwrap();
+    let h64 = b64(&h);
+    let key = Signer::Es256.key();
+    let signed = |input: String| sign_input(&input, &key, Algorithm::ES256);
+    let good = signed(format!("{h64}.{p64}"));
+    let r = warden.get("/admin/x", &[("Authorization", &bearer(&good))]);
+    assert_eq!(r.status, 200, "baseline: {r:#?}");
+    let g = parts(&good);
+    let sig = unb64(&g[2]);
+    // A signature whose base64url has `-` or `_` (ECDSA signatures differ every time).
+    let urlsafe_sig = (0..64)
+        .map(|_| parts(&signed(format!("{h64}.{p64}")))[2].clone())
+        .find(|s| s.contains(['-', '_']))
+        .unwrap();
+    let std_sig = STANDARD_NO_PAD.encode(unb64(&urlsafe_sig));
+    // The last of 86 characters carries 4 bits; setting the 2 unused ones is non-canonical.
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut loose = g[2].clone();
+    let last = loose.pop().unwrap();
+    let pos = alphabet
+        .iter()
+        .position(|c| char::from(*c) == last)
+        .unwrap();
+    loose.push(char::from(alphabet[pos | 0b11]));
+    if loose == g[2] {
+        loose.pop();
+        loose.push(char::from(alphabet[(pos & !0b11) | 0b01]));
+    }
+    let inner = mint(Signer::Es256, &valid());
+    let nested = b64(json!({"alg": "ES256", "kid": "es-1", "cty": "JWT"}).to_string());
+    let none_nested = b64(json!({"alg": "none", "cty": "JWT"}).to_string());
+    let (g0, g1, g2) = (&g[0], &g[1], &g[2]);
+    #[rustfmt::skip]
+    let cases = vec![
+        // `=` inside the token breaks the b64token grammar: a malformed header, 400.
+        expect("header padded with =", signed(format!("{}.{p64}", URL_SAFE.encode(&h))), Want::BadRequest),
+        expect("payload padded with =", signed(format!("{h64}.{}", URL_SAFE.encode(&payload))), Want::BadRequest),
+        expect("payload with a space inside", signed(format!("{h64}.{} {}", &p64[..10], &p64[10..])), Want::BadRequest),
+        invalid("signature padded with ==", format!("{g0}.{g1}.{}", URL_SAFE.encode(&sig))),
+        invalid("payload in the standard alphabet (+ /), signed as sent", signed(format!("{h64}.{}", STANDARD_NO_PAD.encode(&payload)))),
+        invalid("signature in the standard alphabet (+ /)", format!("{g0}.{g1}.{std_sig}")),
+        invalid("signature with non-zero unused bits", format!("{g0}.{g1}.{loose}")),
+        invalid("trailing garbage AAAA after the signature", format!("{good}AAAA")),
+        invalid("trailing ~ after the signature", format!("{good}~")),
+        invalid("trailing dot (4 segments)", format!("{good}.")),
+        invalid("4 segments", format!("{good}.{g2}")),
+        invalid("5 segments from a JWS", format!("{good}.{g1}.{g2}")),
+        invalid("leading dot", format!(".{good}")),
+        invalid("empty header", format!(".{g1}.{g2}")),
+        invalid("empty payload, signed as sent", signed(format!("{h64}."))),
+        invalid("payload a JSON array, signed", signed(format!("{h64}.{}", b64("[1,2]")))),
+        invalid("payload a JSON string, signed", signed(format!("{h64}.{}", b64("\"alice\"")))),
+        invalid("payload JSON with trailing garbage, signed", signed(format!("{h64}.{}", b64(format!("{payload}x"))))),
+        invalid("payload with a UTF-8 BOM, signed", signed(format!("{h64}.{}", b64(format!("\u{feff}{payload}"))))),
+        invalid("header JSON with trailing garbage, signed", signed(format!("{}.{p64}", b64(format!("{h}x"))))),
+        invalid("nested JWT (cty JWT), outer signed", signed(format!("{nested}.{}", b64(&inner)))),
+        invalid("nested JWT inside alg none", format!("{none_nested}.{}.", b64(&inner))),
+        invalid("nested JWT with the inner signature", format!("{nested}.{}.{}", b64(&inner), parts(&inner)[2])),
+    ];
+    run("encodings and structure", &warden, &cases);
+}
+
+/// Sends `Authorization: Bearer <size bytes>` on its own connection, writing from another
+/// thread so an early answer is read; the status and the whole answer.
+fn huge_request(addr: SocketAddr, size: usize) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let token = format!("{}.{}.g", "e".repeat(size / 2), "f".repeat(size / 2 - 10));
+    let head = format!(
+        "GET /admin/x HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Connection: close\r\n\r\n"
+    );
+    let writer = {
+        let mut s = stream.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let _ = s.write_all(head.as_bytes());
+        })
+    };
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let _ = writer.join();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    Some((status, text))
+}
+
+/// A token over 8 KiB is warden's 431; a 1 MB one is 431 too (from the HTTP layer, since the
+/// request head is past its 64 KiB buffer), never 401 or 5xx, and the server stays up.
+#[test]
+fn oversized_tokens() {
+    let warden = server();
+    let padded = |n: usize| {
+        es_signed(
+            &es_header(),
+            &with(|c| drop(c.insert("pad".into(), json!("p".repeat(n))))),
+        )
+    };
+    let cases = vec![
+        expect("token of 9 KiB", padded(6800), Want::TooLarge),
+        invalid("token just under 8 KiB, bad signature", {
+            let p = parts(&padded(5800));
+            format!("{}.{}.{}", p[0], p[1], b64([0u8; 64]))
+        }),
+    ];
+    for c in &cases {
+        eprintln!("{}: {} bytes", c.name, c.token.len());
+    }
+    assert!(cases[0].token.len() > 9000);
+    assert!(cases[1].token.len() + "Bearer ".len() <= 8 * 1024);
+    run("oversized tokens", &warden, &cases);
+    let (status, answer) = huge_request(warden.addr, 1 << 20).expect("no answer to a 1 MB token");
+    eprintln!(
+        "1 MB token: {:?}",
+        answer.lines().take(4).collect::<Vec<_>>()
+    );
+    assert_eq!(status, 431, "1 MB token: {answer}");
+    let r = warden.get("/health", &[]);
+    assert_eq!(r.status, 200, "still serving: {r:#?}");
+}
