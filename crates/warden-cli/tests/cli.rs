@@ -63,7 +63,7 @@ fn valid_config_checks_ok() {
         lines[1], "behind nginx auth_request (/.warden/nginx):",
         "{out:#?}"
     );
-    assert_eq!(lines.len(), 4, "{out:#?}");
+    assert_eq!(lines.len(), 5, "{out:#?}");
     assert!(lines[2].starts_with("  note: failed-attempt throttling answers 429 as 403"));
     assert_eq!(out.stderr, "", "{out:#?}");
 }

@@ -414,3 +414,45 @@ fn cached_keys_survive_a_jwks_outage() {
     jwks.stop();
     assert_eq!(get(&admin()), 200, "JWKS server gone");
 }
+
+/// The nginx endpoint believes a client address only from the header the configuration names
+/// (the recipe's `proxy_set_header X-Real-IP $remote_addr`), and only from a trusted peer.
+#[test]
+fn nginx_client_address_comes_only_from_the_named_header() {
+    let denied = [("X-Original-URI", "/health"), ("X-Real-IP", "203.0.113.9")];
+    let forged_xff = [
+        ("X-Original-URI", "/health"),
+        ("X-Forwarded-For", "203.0.113.9"),
+    ];
+    let named = replace(
+        &config(),
+        "trusted_proxies = [",
+        "nginx_client_header = \"X-Real-IP\"\ntrusted_proxies = [",
+    );
+    let warden = Env::new(&named).serve();
+    let r = warden.get("/.warden/nginx", &denied);
+    assert_eq!((r.status, r.code()), (403, "network_denied".to_owned()));
+    assert_eq!(r.header("x-warden-status"), Some("403"));
+    let r = warden.get("/.warden/nginx", &forged_xff);
+    assert_eq!(
+        r.status, 200,
+        "X-Forwarded-For is not believed there: {r:#?}"
+    );
+
+    let unnamed = Env::new(&config()).serve();
+    let r = unnamed.get("/.warden/nginx", &denied);
+    assert_eq!(r.status, 200, "not named, not believed: {r:#?}");
+
+    let untrusted = replace(
+        &named,
+        r#"trusted_proxies = ["127.0.0.1/32"]"#,
+        "trusted_proxies = []",
+    );
+    let warden = Env::new(&untrusted).serve();
+    let r = warden.get("/.warden/nginx", &[("X-Real-IP", "203.0.113.9")]);
+    assert_ne!(
+        r.code(),
+        "network_denied",
+        "untrusted peers are not believed"
+    );
+}

@@ -13,6 +13,9 @@ pub struct NetworkPolicy {
     pub allow: Vec<IpNet>,
     /// Peers whose forwarding headers are believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// The header the nginx recipe sets to the client address (`X-Real-IP`), believed on the
+    /// nginx endpoint from trusted peers; without it every client there has nginx's address.
+    pub nginx_client_header: Option<http::HeaderName>,
 }
 
 fn contains(nets: &[IpNet], ip: IpAddr) -> bool {
@@ -89,6 +92,7 @@ mod tests {
                 "127.0.0.1/32".parse().unwrap(),
                 "10.0.0.0/8".parse().unwrap(),
             ],
+            nginx_client_header: None,
         }
     }
 

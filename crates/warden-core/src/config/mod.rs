@@ -409,6 +409,10 @@ fn network(raw: &RawNetwork, issues: &mut Issues<'_>) -> NetworkPolicy {
         deny: nets("network.deny", &raw.deny, issues),
         allow: nets("network.allow", &raw.allow, issues),
         trusted_proxies: nets("network.trusted_proxies", &raw.trusted_proxies, issues),
+        nginx_client_header: raw
+            .nginx_client_header
+            .as_ref()
+            .and_then(|h| header_name("network.nginx_client_header", Some(h), "x-real-ip", issues)),
     }
 }
 

@@ -43,6 +43,12 @@ pub fn nginx_notes(config: &Config) -> Vec<NginxNote> {
                 "failed-attempt throttling answers 429 as 403 (X-Warden-Status: 429); {RECIPE} to send 429 with Retry-After"
             ),
         );
+        if config.network.nginx_client_header.is_none() {
+            add(
+                Severity::Mapped,
+                "every client has nginx's address, so one client's failed attempts throttle all: set `network.nginx_client_header = \"X-Real-IP\"` with `proxy_set_header X-Real-IP $remote_addr` in the auth location".to_owned(),
+            );
+        }
     }
     if config.login.is_some() {
         add(
@@ -99,11 +105,19 @@ mod tests {
                 Severity::Mapped,
                 Severity::Mapped,
                 Severity::Mapped,
+                Severity::Mapped,
                 Severity::Mapped
             ]
         );
-        assert!(notes[3].message.contains("rule `secret`"));
-        assert!(notes[4].message.contains("rule `api`"));
+        assert!(notes[2].message.contains("network.nginx_client_header"));
+        assert!(notes[4].message.contains("rule `secret`"));
+        assert!(notes[5].message.contains("rule `api`"));
+        let named = text.replace(
+            "[authn.basic]",
+            "[network]\nnginx_client_header = \"X-Real-IP\"\n[authn.basic]",
+        );
+        let config = Config::parse(&named, Path::new("/")).unwrap();
+        assert_eq!(nginx_notes(&config).len(), 5);
     }
 
     #[test]

@@ -155,6 +155,7 @@ pub struct RawNetwork {
     pub allow: Vec<Spanned<String>>,
     #[serde(default)]
     pub trusted_proxies: Vec<Spanned<String>>,
+    pub nginx_client_header: Option<Spanned<String>>,
 }
 
 /// One `[[rule]]`.
