@@ -93,6 +93,40 @@ pub fn extract(raw: &RawCredentials) -> Result<Presented, SendingError> {
     Ok(Presented::Nothing)
 }
 
+/// Whether a query string carries `access_token` under any spelling a server would decode to
+/// that name: percent-escapes (`access%5Ftoken`), `;` between pairs, `access_token[]`.
+pub fn query_has_access_token(query: &str) -> bool {
+    query.split(['&', ';']).any(|pair| {
+        let name = decode_query_name(pair.split('=').next().unwrap_or_default());
+        name.split(|b| *b == b'[').next() == Some(b"access_token".as_slice())
+    })
+}
+
+/// `application/x-www-form-urlencoded` decoding of one name; a broken escape stays as sent.
+fn decode_query_name(raw: &str) -> Vec<u8> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |k: usize| bytes.get(k).and_then(|b| char::from(*b).to_digit(16));
+        match (bytes[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or_default());
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 fn parse_authorization(value: &[u8]) -> Result<Presented, SendingError> {
     let value = std::str::from_utf8(value).map_err(|_| SendingError::Malformed)?;
     let scheme_len = value.bytes().take_while(|b| is_tchar(*b)).count();
@@ -224,6 +258,29 @@ mod tests {
             ..RawCredentials::default()
         };
         assert_eq!(extract(&header_and_query), Err(SendingError::Multiple));
+    }
+
+    #[test]
+    fn access_token_in_the_query_under_any_spelling() {
+        for q in [
+            "access_token=x",
+            "a=1&access_token",
+            "access%5Ftoken=x",
+            "%61ccess_token=x",
+            "a=1;access_token=x",
+            "access_token[]=x",
+        ] {
+            assert!(query_has_access_token(q), "{q}");
+        }
+        for q in [
+            "",
+            "access_tokens=x",
+            "x=access_token",
+            "access%255Ftoken=x",
+            "access_token%",
+        ] {
+            assert!(!query_has_access_token(q), "{q}");
+        }
     }
 
     #[test]

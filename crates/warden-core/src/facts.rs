@@ -221,9 +221,7 @@ fn raw_credentials(
     RawCredentials {
         authorization: values(&header::AUTHORIZATION),
         api_key: api_key.map(values).unwrap_or_default(),
-        query_token: query
-            .split('&')
-            .any(|pair| pair.split('=').next() == Some("access_token")),
+        query_token: crate::credentials::query_has_access_token(query),
         largest_cookie: headers
             .get_all(header::COOKIE)
             .iter()
