@@ -443,6 +443,12 @@ fn tokens_in_the_query_or_body_are_refused() {
         row("bare access_token with Authorization", &q("access_token"), &[(a, &admin)], invalid_request()),
         row("access_token second, with Authorization", &q(&format!("x=1&access_token={t}")), &[(a, &admin)], invalid_request()),
         row("access_token with X-API-Key", &q("access_token=x"), &[("X-API-Key", "wdn_x")], invalid_request()),
+        // Spellings a server decodes to `access_token` count as well.
+        row("access%5Ftoken with Authorization", &q("access%5Ftoken=x"), &[(a, &admin)], invalid_request()),
+        row("%61ccess_token with Authorization", &q("%61ccess_token=x"), &[(a, &admin)], invalid_request()),
+        row("access_token after ; with Authorization", &q("a=1;access_token=x"), &[(a, &admin)], invalid_request()),
+        row("access_token[] with Authorization", &q("access_token[]=x"), &[(a, &admin)], invalid_request()),
+        row("access_tokens (another name) with Authorization", &q("access_tokens=x"), &[(a, &admin)], Want::Allow("alice")),
     ];
     run("tokens in the query", &warden, &rows);
 
