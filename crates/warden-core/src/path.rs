@@ -66,7 +66,12 @@ fn decode_segment(raw: &str) -> Result<String, PathError> {
         if b == b'\\' || b.is_ascii_control() {
             return Err(PathError::Ambiguous);
         }
-        out.push(char::from(b));
+        if b.is_ascii() {
+            out.push(char::from(b));
+        } else {
+            // Raw UTF-8 (from a forwarded header) takes the escaped form a browser would send.
+            out.push_str(&format!("%{b:02X}"));
+        }
         i += 1;
     }
     Ok(out)
@@ -92,8 +97,19 @@ fn hex_pair(pair: Option<&[u8]>) -> Option<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_and_escaped_utf8_normalize_alike() {
+        let escaped = normalize("/caf%c3%a9").unwrap();
+        assert_eq!(escaped, "/caf%C3%A9");
+        assert_eq!(normalize("/café").unwrap(), escaped);
+        // Found by the `path` fuzz target: the result must be a fixed point.
+        let once = normalize("/ad\u{550}n.pr").unwrap();
+        assert_eq!(normalize(&once).unwrap(), once);
+    }
 
     #[test]
     fn spellings_of_admin_all_normalize_to_admin() {

@@ -73,10 +73,8 @@ proptest! {
             let (scheme, params) = parse(&challenge).map_err(TestCaseError::fail)?;
             prop_assert!(scheme == "Bearer" || scheme == "Basic", "{scheme}");
             prop_assert_eq!(&params[0], &("realm".to_owned(), realm.clone()));
-            if let BearerError::InsufficientScope(scope) = &error {
-                if scheme == "Bearer" {
-                    prop_assert!(params.contains(&("scope".to_owned(), scope.clone())));
-                }
+            if let (BearerError::InsufficientScope(scope), "Bearer") = (&error, scheme.as_str()) {
+                prop_assert!(params.contains(&("scope".to_owned(), scope.clone())));
             }
         }
     }
