@@ -336,6 +336,30 @@ fn nested_role_claims_and_scope_arrays() {
     }
 }
 
+/// A role holding `,` or a scope holding a space would read as two once joined into the
+/// identity headers: such a token is refused.
+#[test]
+fn roles_and_scopes_must_not_hold_their_header_separator() {
+    for (name, value) in [
+        ("roles", json!(["viewer,admin"])),
+        ("scope", json!(["a b"])),
+        ("scope", json!(["a\tb"])),
+    ] {
+        let c = with(|c| drop(c.insert(name.into(), value.clone())));
+        assert_eq!(
+            problem(&es(&c), &policy(), NOW),
+            Some(TokenProblem::BadClaims),
+            "{name}: {value}"
+        );
+    }
+    let c = with(|c| drop(c.insert("roles".into(), json!(["Domain Users", "a:b.c-d_e"]))));
+    assert_eq!(
+        problem(&es(&c), &policy(), NOW),
+        None,
+        "spaces in a role are fine"
+    );
+}
+
 #[test]
 fn jwks_loading_skips_what_cannot_verify() {
     let oct = br#"{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"h"}]}"#;

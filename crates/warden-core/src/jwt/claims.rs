@@ -48,10 +48,19 @@ pub(crate) fn check(
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .ok_or(TokenProblem::BadClaims)?;
+    let roles = string_list(lookup(claims, &policy.roles_claim))?;
+    let scopes = string_list(lookup(claims, &policy.scopes_claim))?;
+    // Identity headers join roles with `,` and scopes with spaces: an item holding its own
+    // separator (a role `viewer,admin`) would read as two to the upstream.
+    if roles.iter().any(|r| r.contains(','))
+        || scopes.iter().any(|s| s.contains(char::is_whitespace))
+    {
+        return Err(TokenProblem::BadClaims);
+    }
     Ok(Identity {
         subject: subject.to_owned(),
-        roles: string_list(lookup(claims, &policy.roles_claim))?,
-        scopes: string_list(lookup(claims, &policy.scopes_claim))?,
+        roles,
+        scopes,
         method: AuthMethod::Jwt,
     })
 }
