@@ -809,3 +809,48 @@ fn oversized_tokens() {
     let r = warden.get("/health", &[]);
     assert_eq!(r.status, 200, "still serving: {r:#?}");
 }
+
+/// Claims that would change meaning once written into the identity headers: a role holding the
+/// `,` that joins roles, a scope holding the space that joins scopes. Refused on a rule that
+/// would let the token in. Control characters in `sub` reach the upstream percent-encoded,
+/// never as a second header line.
+#[test]
+fn identity_claims_cannot_smuggle_header_content() {
+    let warden = server();
+    let set = |k: &str, v: Value| es_signed(&es_header(), &with(|c| drop(c.insert(k.into(), v))));
+    #[rustfmt::skip]
+    let cases = vec![
+        invalid("role holding a comma", set("roles", json!(["viewer,admin"]))),
+        invalid("role holding a comma, after a real one", set("roles", json!(["viewer", "x,admin"]))),
+        invalid("scope item holding a space", set("scope", json!(["orders:read orders:write"]))),
+        invalid("scope item holding a tab", set("scope", json!(["orders:read\torders:write"]))),
+    ];
+    let mut failures = Vec::new();
+    for c in &cases {
+        let r = warden.get("/private/x", &[("Authorization", &bearer(&c.token))]);
+        failures.extend(
+            mismatches(c.want, &r)
+                .into_iter()
+                .map(|m| format!("[{}] {m}", c.name)),
+        );
+    }
+    eprintln!(
+        "identity claims: {} cases, {} misjudged",
+        cases.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    let t = set(
+        "sub",
+        json!("alice\r\nX-Auth-Roles: admin\r\nX-Injected: 1"),
+    );
+    let r = warden.get("/private/x", &[("Authorization", &bearer(&t))]);
+    assert_eq!(r.status, 200, "{r:#?}");
+    assert_eq!(
+        r.all("x-auth-subject"),
+        ["alice%0D%0AX-Auth-Roles: admin%0D%0AX-Injected: 1"]
+    );
+    assert_eq!(r.all("x-auth-roles"), ["admin"]);
+    assert!(r.header("x-injected").is_none(), "{r:#?}");
+}
