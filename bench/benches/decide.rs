@@ -2,13 +2,17 @@
 //! `Engine::begin`, `Engine::finish` with an already-judged identity (what the token cache
 //! hands back), and separately `render`.
 //!
-//! `cargo bench --bench decide` (run.py runs it pinned with `taskset -c 0`).
+//! Measured in thread CPU time (benches/cputime.rs), so other work on the machine does not
+//! inflate it. `cargo bench --bench decide` (run.py runs it pinned with `taskset -c 0`).
 
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+mod cputime;
+use cputime::ThreadCpuTime;
 use http::{HeaderMap, HeaderValue, Method, Uri, header};
 use warden_core::facts::{self, ForwardSource, RequestParts};
 use warden_core::{
@@ -73,7 +77,7 @@ fn decide(engine: &Engine, uri: &Uri, headers: &HeaderMap) -> (warden_core::Requ
     (facts, decision)
 }
 
-fn bench(c: &mut Criterion) {
+fn bench(c: &mut Criterion<ThreadCpuTime>) {
     let engine = Engine::new(Config::parse(&config(), Path::new("/")).expect("config"));
     assert_eq!(engine.config().rules.rules().len(), RULES, "rule count");
     let mut headers = HeaderMap::new();
@@ -118,5 +122,9 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    config = cputime::criterion();
+    targets = bench
+}
 criterion_main!(benches);

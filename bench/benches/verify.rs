@@ -2,7 +2,8 @@
 //! every request carries a token never seen before so no cache can help.
 //!
 //! Same key type and token shape as the load scenarios (EC P-256, the claims of `mint`).
-//! `cargo bench --bench verify` (run.py runs it pinned with `taskset -c 0`).
+//! Measured in thread CPU time (benches/cputime.rs), so other work on the machine does not
+//! inflate it. `cargo bench --bench verify` (run.py runs it pinned with `taskset -c 0`).
 
 use std::hint::black_box;
 use std::path::Path;
@@ -10,6 +11,9 @@ use std::path::Path;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use criterion::{Criterion, criterion_group, criterion_main};
+
+mod cputime;
+use cputime::ThreadCpuTime;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use warden_core::Config;
@@ -18,7 +22,7 @@ use warden_bench::{claims, jwks_for_point};
 
 const NOW: u64 = 1_800_000_000;
 
-fn bench(c: &mut Criterion) {
+fn bench(c: &mut Criterion<ThreadCpuTime>) {
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
         .expect("key generation");
     let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
@@ -91,5 +95,9 @@ require = "authenticated"
     group.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    config = cputime::criterion();
+    targets = bench
+}
 criterion_main!(benches);
