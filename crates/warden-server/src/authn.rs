@@ -114,7 +114,7 @@ impl Authenticators {
         verdict
     }
 
-    /// A success of the same secret check within the last second is reused; only successes
+    /// A success of the same secret check within the last half second is reused; only successes
     /// are kept, so a flood of wrong guesses neither fills the cache nor skips the hashing.
     async fn remembered(&self, parts: &[&str], check: impl Future<Output = Authn>) -> Authn {
         let now_ms = clock::now_millis();
