@@ -24,6 +24,9 @@ pub struct Authenticators {
     htpasswd: Option<Arc<HtpasswdSource>>,
     tokens: TokenCache,
     secrets: SecretCache,
+    /// Password hashes in flight, at most one per core: argon2 takes ~19 MiB and tens of ms
+    /// each, so a burst waits here instead of exhausting memory and starving every answer.
+    hashing: tokio::sync::Semaphore,
 }
 
 /// Verified tokens kept (about 30 MiB at most).
@@ -60,6 +63,9 @@ impl Authenticators {
             htpasswd,
             tokens: TokenCache::new(TOKEN_CACHE),
             secrets: SecretCache::new(SECRET_CACHE),
+            hashing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            ),
         })
     }
 
@@ -81,12 +87,13 @@ impl Authenticators {
             Credential::Basic { user, password } => {
                 let keys = [AttemptKey::Ip(client), AttemptKey::User(user.clone())];
                 let parts = ["basic", user.as_str(), password.as_str()];
-                let check = self.remembered(&parts, self.basic(user, password));
+                let check =
+                    self.remembered(&parts, Some(&self.hashing), self.basic(user, password));
                 self.throttled(&keys, check).await
             }
             Credential::ApiKey(key) => {
                 let parts = ["api_key", key.as_str()];
-                let check = self.remembered(&parts, self.api_key(key));
+                let check = self.remembered(&parts, None, self.api_key(key));
                 self.throttled(&[AttemptKey::Ip(client)], check).await
             }
             Credential::Session(token) => self.session(token, now).await,
@@ -116,9 +123,26 @@ impl Authenticators {
 
     /// A success of the same secret check within the last half second is reused; only successes
     /// are kept, so a flood of wrong guesses neither fills the cache nor skips the hashing.
-    async fn remembered(&self, parts: &[&str], check: impl Future<Output = Authn>) -> Authn {
+    /// With a `gate`, the check waits for a slot and looks in the cache once more, so a burst
+    /// of the same credentials pays for one hash, not one each.
+    async fn remembered(
+        &self,
+        parts: &[&str],
+        gate: Option<&tokio::sync::Semaphore>,
+        check: impl Future<Output = Authn>,
+    ) -> Authn {
+        if let Some(identity) = self.secrets.get(parts, clock::now_millis()) {
+            return Authn::Authenticated(identity);
+        }
+        let _slot = match gate {
+            Some(gate) => match gate.acquire().await {
+                Ok(slot) => Some(slot),
+                Err(_) => return Authn::Unavailable,
+            },
+            None => None,
+        };
         let now_ms = clock::now_millis();
-        if let Some(identity) = self.secrets.get(parts, now_ms) {
+        if let Some(identity) = self.secrets.get(parts, now_ms).filter(|_| gate.is_some()) {
             return Authn::Authenticated(identity);
         }
         let verdict = check.await;

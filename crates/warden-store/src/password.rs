@@ -2,31 +2,79 @@
 
 use std::sync::OnceLock;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::StoreError;
 
-/// Hashes a password into a PHC string with a fresh 16-byte random salt.
+/// Hashes a password into a PHC string (argon2id, default parameters) with a fresh 16-byte
+/// random salt.
 pub fn hash_password(password: &str) -> Result<String, StoreError> {
+    let hash_error = |e: &dyn std::fmt::Display| StoreError::Hash(e.to_string());
     let mut salt = [0u8; 16];
     aws_lc_rs::rand::fill(&mut salt).map_err(|_| StoreError::Random)?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| StoreError::Hash(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| StoreError::Hash(e.to_string()))
+    let params = Params::default();
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    with_blocks(params.block_count(), |blocks| {
+        argon2.hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, blocks)
+    })
+    .map_err(|e| hash_error(&e))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| hash_error(&e))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: (&params).try_into().map_err(|e| hash_error(&e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| hash_error(&e))?),
+    };
+    Ok(phc.to_string())
 }
 
 /// True if `password` matches the PHC string; false on mismatch or a malformed hash.
+///
+/// The argon2 working memory (19 MiB with the default parameters) is allocated so that it is
+/// returned to the system afterwards (see [`ALWAYS_MAPPED`]).
 pub fn verify_password(password: &str, phc: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
-    // argon2 compares the outputs in constant time.
-    Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok()
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let (Ok(params), Ok(algorithm)) = (
+        Params::try_from(&parsed),
+        Algorithm::try_from(parsed.algorithm),
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let computed = with_blocks(params.block_count(), |blocks| {
+        argon2.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, blocks)
+    });
+    // `Output` compares in constant time.
+    computed.is_ok() && Output::new(&out).is_ok_and(|o| o == expected)
+}
+
+/// glibc serves allocations this large with their own mapping and unmaps them on free
+/// (`M_MMAP_THRESHOLD_MAX` on 64-bit); smaller ones raise its threshold and then stay in a
+/// heap that does not shrink, so resident memory would keep 19 MiB per thread that hashed.
+const ALWAYS_MAPPED: usize = 33 * 1024 * 1024;
+
+fn with_blocks<T>(count: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
+    let capacity = count.max(ALWAYS_MAPPED / std::mem::size_of::<Block>());
+    let mut blocks = Vec::with_capacity(capacity);
+    blocks.resize(count, Block::default());
+    f(&mut blocks)
 }
 
 /// A process-wide PHC hash to verify against when the user does not exist.
