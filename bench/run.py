@@ -883,7 +883,10 @@ def machine() -> dict:
     lscpu = out(["lscpu"])
     model = re.search(r"Model name:\s+(.*)", lscpu)
     nginx = out(["nginx", "-v"]) if shutil.which("nginx") or Path("/usr/sbin/nginx").exists() else "not found"
+    commit = out(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = out(["git", "-C", str(ROOT), "status", "--porcelain", "--", "crates"])
     return {
+        "commit": commit + (" (with uncommitted changes under crates/)" if dirty and "fatal" not in dirty else ""),
         "cpu": model.group(1) if model else platform.processor(),
         "cpus": os.cpu_count(),
         "kernel": platform.release(),
@@ -1081,6 +1084,7 @@ run is in the "other CPU load" column.
 
 | | |
 |---|---|
+| warden | commit {m['commit']} (built at the start of the run) |
 | CPU | {m['cpu']} ({m['cpus']} CPUs; KVM guest) |
 | kernel | {m['kernel']} ({m['os']}) |
 | Rust | {m['rustc']} (release profile) |
