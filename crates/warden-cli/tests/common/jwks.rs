@@ -1,5 +1,6 @@
-//! A tiny JWKS server on a std listener: serves `tests/data/jwks.json`, answers 500, or hangs
-//! up, as told; counts every request; stopping it closes the port.
+//! A tiny JWKS server on a std listener: serves `tests/data/jwks.json`, answers 500, hangs
+//! up, stalls, or streams a huge body, as told; counts every request; stopping it closes the
+//! port and every stalled connection.
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -19,7 +20,14 @@ pub enum Mode {
     Fail,
     /// Reads the request and closes the connection without an answer.
     HangUp,
+    /// Reads the request and never answers, keeping the connection open until stopped.
+    Stall,
+    /// 200 with a 50 MB body, streamed in 64 KiB chunks until the client goes away.
+    Huge,
 }
+
+/// The size of the [`Mode::Huge`] body.
+pub const HUGE_BYTES: usize = 50 * 1000 * 1000;
 
 /// The running server.
 pub struct JwksServer {
@@ -42,11 +50,12 @@ impl JwksServer {
         let thread = {
             let (mode, hits, stop) = (mode.clone(), hits.clone(), stop.clone());
             std::thread::spawn(move || {
+                let mut stalled = Vec::new();
                 while !stop.load(Ordering::SeqCst) {
                     match listener.accept() {
                         Ok((stream, _)) => {
                             let mode = *mode.lock().unwrap();
-                            answer(stream, mode, &jwks);
+                            stalled.extend(answer(stream, mode, &jwks));
                             hits.fetch_add(1, Ordering::SeqCst);
                         }
                         Err(_) => std::thread::sleep(Duration::from_millis(10)),
@@ -88,21 +97,28 @@ impl Drop for JwksServer {
     }
 }
 
-fn answer(mut stream: TcpStream, mode: Mode, jwks: &[u8]) {
+/// Answers one request; a stalled connection is handed back to be kept open.
+fn answer(mut stream: TcpStream, mode: Mode, jwks: &[u8]) -> Option<TcpStream> {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
     let mut request = Vec::new();
     let mut buf = [0u8; 1024];
     while !request.windows(4).any(|w| w == b"\r\n\r\n") {
         match stream.read(&mut buf) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => request.extend_from_slice(&buf[..n]),
         }
     }
     let (status, body): (&str, &[u8]) = match mode {
         Mode::Serve => ("200 OK", jwks),
         Mode::Fail => ("500 Internal Server Error", b"boom"),
-        Mode::HangUp => return,
+        Mode::HangUp => return None,
+        Mode::Stall => return Some(stream),
+        Mode::Huge => {
+            stream_huge(&mut stream);
+            return None;
+        }
     };
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
@@ -111,4 +127,26 @@ fn answer(mut stream: TcpStream, mode: Mode, jwks: &[u8]) {
     );
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(body);
+    None
+}
+
+/// A 200 announcing [`HUGE_BYTES`] of JSON (`{"keys":[` and spaces), written until done or
+/// until the client stops reading.
+fn stream_huge(stream: &mut TcpStream) {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {HUGE_BYTES}\r\n\
+         Connection: close\r\n\r\n{{\"keys\":["
+    );
+    if stream.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let chunk = [b' '; 64 * 1024];
+    let mut left = HUGE_BYTES - "{\"keys\":[".len();
+    while left > 0 {
+        let n = left.min(chunk.len());
+        if stream.write_all(&chunk[..n]).is_err() {
+            return;
+        }
+        left -= n;
+    }
 }
