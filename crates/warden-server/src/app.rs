@@ -39,7 +39,8 @@ pub struct Evaluation {
 impl App {
     /// Wires an engine to its authenticators.
     pub fn new(engine: Engine, authenticators: Authenticators) -> Self {
-        let upstream = engine.config().proxy.as_ref().map(Upstream::new);
+        let config = engine.config();
+        let upstream = (config.proxy.as_ref()).map(|p| Upstream::new(p, &config.identity_headers));
         Self {
             engine,
             authenticators,

@@ -147,9 +147,11 @@ async fn handle(
         p if p.starts_with(RESERVED) => {
             return Ok(own(plain(StatusCode::NOT_FOUND, "not found\n")));
         }
-        _ if app.upstream().is_some() => return Ok(crate::proxy::serve(&app, peer, tls, req).await),
         _ => Flavour::Generic,
     };
+    if let (Flavour::Generic, Some(upstream)) = (flavour, app.upstream()) {
+        return Ok(crate::proxy::serve(&app, upstream, peer, tls, req).await);
+    }
     let (head, _body) = req.into_parts();
     let request = parts(&head.method, &head.uri, &head.headers, peer, tls);
     let evaluation = app.evaluate(request, flavour).await;

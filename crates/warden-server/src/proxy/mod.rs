@@ -6,13 +6,13 @@ use std::net::IpAddr;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::{HeaderMap, Request, Response, StatusCode, Uri, Version};
+use http::{HeaderMap, HeaderName, Request, Response, StatusCode, Uri, Version};
 use http_body_util::Either;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use warden_core::config::ProxyConfig;
+use warden_core::config::{IdentityHeaders, ProxyConfig};
 use warden_core::facts::ForwardSource;
 use warden_core::response::DECISION_HEADER;
 use warden_core::{Flavour, RenderContext, UpstreamFailure, Verdict, render_upstream_failure};
@@ -24,10 +24,13 @@ use crate::serve::{Body, own, to_response};
 
 /// Reverse-proxy mode: judge the request as received; forward it when allowed, otherwise
 /// answer the decision (401, 403, a login redirect…) without the upstream ever seeing it.
-pub async fn serve(app: &App, peer: IpAddr, tls: bool, req: Request<Incoming>) -> Response<Body> {
-    let Some(upstream) = app.upstream() else {
-        return own(crate::serve::plain(StatusCode::NOT_FOUND, "no upstream\n"));
-    };
+pub async fn serve(
+    app: &App,
+    upstream: &Upstream,
+    peer: IpAddr,
+    tls: bool,
+    req: Request<Incoming>,
+) -> Response<Body> {
     let request = parts(req.method(), req.uri(), req.headers(), peer, tls);
     let eval = app
         .evaluate_from(request, Flavour::Generic, ForwardSource::Direct)
@@ -36,19 +39,11 @@ pub async fn serve(app: &App, peer: IpAddr, tls: bool, req: Request<Incoming>) -
         return own(to_response(eval.outcome));
     };
     let config = app.engine().config();
-    let names = &config.identity_headers;
-    let owned = [
-        names.subject.clone(),
-        names.roles.clone(),
-        names.scopes.clone(),
-        names.method.clone(),
-        http::HeaderName::from_static(DECISION_HEADER),
-    ];
     let identity: HeaderMap = eval
         .outcome
         .headers
         .iter()
-        .filter(|(name, _)| owned.contains(name))
+        .filter(|(name, _)| upstream.owned.contains(name))
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
     let forwarding = Forwarding {
@@ -57,9 +52,9 @@ pub async fn serve(app: &App, peer: IpAddr, tls: bool, req: Request<Incoming>) -
         tls,
         host: eval.facts.authority.as_deref(),
         identity: &identity,
-        owned: &owned,
-        strip_authorization: upstream.config().strip_authorization,
-        strip_session_cookie: upstream.config().strip_session_cookie,
+        owned: &upstream.owned,
+        strip_authorization: upstream.config.strip_authorization,
+        strip_session_cookie: upstream.config.strip_session_cookie,
     };
     match upstream.forward(req, &forwarding).await {
         Ok(mut response) => {
@@ -83,6 +78,9 @@ pub async fn serve(app: &App, peer: IpAddr, tls: bool, req: Request<Incoming>) -
 pub struct Upstream {
     client: Client<UpstreamConnector, Incoming>,
     config: ProxyConfig,
+    /// The headers warden sets on every forwarded request (identity and decision id); client
+    /// copies are removed.
+    owned: Vec<HeaderName>,
 }
 
 /// Dials the configured upstream whatever authority a request names, so the authority can be
@@ -109,7 +107,7 @@ impl tower_service::Service<Uri> for UpstreamConnector {
 
 impl Upstream {
     /// A client for the configured upstream (HTTP/1.1, or HTTP/2 prior knowledge).
-    pub fn new(config: &ProxyConfig) -> Self {
+    pub fn new(config: &ProxyConfig, names: &IdentityHeaders) -> Self {
         let mut inner = HttpConnector::new();
         inner.set_connect_timeout(Some(config.connect_timeout));
         inner.set_nodelay(true);
@@ -122,9 +120,17 @@ impl Upstream {
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(64)
             .build(connector);
+        let owned = vec![
+            names.subject.clone(),
+            names.roles.clone(),
+            names.scopes.clone(),
+            names.method.clone(),
+            HeaderName::from_static(DECISION_HEADER),
+        ];
         Self {
             client,
             config: config.clone(),
+            owned,
         }
     }
 
