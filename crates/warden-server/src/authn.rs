@@ -131,7 +131,8 @@ impl Authenticators {
         gate: Option<&tokio::sync::Semaphore>,
         check: impl Future<Output = Authn>,
     ) -> Authn {
-        if let Some(identity) = self.secrets.get(parts, clock::now_millis()) {
+        let tag = self.secrets.tag(parts);
+        if let Some(identity) = self.secrets.get(&tag, clock::now_millis()) {
             return Authn::Authenticated(identity);
         }
         let _slot = match gate {
@@ -142,12 +143,14 @@ impl Authenticators {
             None => None,
         };
         let now_ms = clock::now_millis();
-        if let Some(identity) = self.secrets.get(parts, now_ms).filter(|_| gate.is_some()) {
+        if gate.is_some()
+            && let Some(identity) = self.secrets.get(&tag, now_ms)
+        {
             return Authn::Authenticated(identity);
         }
         let verdict = check.await;
         if let Authn::Authenticated(identity) = &verdict {
-            self.secrets.insert(parts, identity.clone(), now_ms);
+            self.secrets.insert(tag, identity.clone(), now_ms);
         }
         verdict
     }

@@ -78,23 +78,23 @@ impl SecretCache {
         }
     }
 
-    /// The identity of `parts` (e.g. user and password) checked less than `STORE_TTL_MS` ago.
-    pub fn get(&self, parts: &[&str], now_ms: u64) -> Option<Identity> {
-        let key = self.tag(parts);
-        let (identity, at) = self.entries.get(&key)?;
+    /// The identity of the secret with this tag, checked less than `STORE_TTL_MS` ago.
+    pub fn get(&self, tag: &SecretTag, now_ms: u64) -> Option<Identity> {
+        let (identity, at) = self.entries.get(&tag.0)?;
         if now_ms.saturating_sub(at) < STORE_TTL_MS {
             return Some(identity);
         }
-        self.entries.remove(&key);
+        self.entries.remove(&tag.0);
         None
     }
 
     /// Remembers a successful check made at `now_ms`.
-    pub fn insert(&self, parts: &[&str], identity: Identity, now_ms: u64) {
-        self.entries.insert(self.tag(parts), (identity, now_ms));
+    pub fn insert(&self, tag: SecretTag, identity: Identity, now_ms: u64) {
+        self.entries.insert(tag.0, (identity, now_ms));
     }
 
-    fn tag(&self, parts: &[&str]) -> Digest {
+    /// The cache key of a secret given in parts (e.g. user and password).
+    pub fn tag(&self, parts: &[&str]) -> SecretTag {
         let mut ctx = hmac::Context::with_key(&self.key);
         for part in parts {
             // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
@@ -103,9 +103,13 @@ impl SecretCache {
         }
         let mut out = [0u8; 32];
         out.copy_from_slice(ctx.sign().as_ref());
-        out
+        SecretTag(out)
     }
 }
+
+/// A secret's cache key: the HMAC of its parts.
+#[derive(Clone, Copy)]
+pub struct SecretTag(Digest);
 
 fn sha256(bytes: &[u8]) -> Digest {
     let mut out = [0u8; 32];
@@ -133,17 +137,18 @@ mod tests {
     #[test]
     fn secrets_expire_after_half_a_second_and_are_keyed_by_every_part() {
         let cache = SecretCache::new(10);
-        cache.insert(&["alice", "pw"], alice(), 1_000);
-        assert_eq!(cache.get(&["alice", "pw"], 1_499), Some(alice()));
-        assert_eq!(cache.get(&["alice", "pw"], 1_500), None);
+        let tag = |parts: &[&str]| cache.tag(parts);
+        cache.insert(tag(&["alice", "pw"]), alice(), 1_000);
+        assert_eq!(cache.get(&tag(&["alice", "pw"]), 1_499), Some(alice()));
+        assert_eq!(cache.get(&tag(&["alice", "pw"]), 1_500), None);
         assert_eq!(
-            cache.get(&["alice", "pw"], 1_200),
+            cache.get(&tag(&["alice", "pw"]), 1_200),
             None,
             "expired entries are gone"
         );
-        cache.insert(&["ab", "c"], alice(), 0);
-        assert_eq!(cache.get(&["a", "bc"], 1), None);
-        assert_eq!(cache.get(&["alice", "PW"], 1), None);
+        cache.insert(tag(&["ab", "c"]), alice(), 0);
+        assert_eq!(cache.get(&tag(&["a", "bc"]), 1), None);
+        assert_eq!(cache.get(&tag(&["alice", "PW"]), 1), None);
     }
 
     #[test]
