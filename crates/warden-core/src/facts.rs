@@ -107,13 +107,13 @@ pub fn read(req: RequestParts<'_>, config: &Config, source: ForwardSource) -> Re
         .filter_map(|v| v.to_str().ok());
     // nginx passes client headers through untouched, so its flavour believes only the address
     // header its recipe overwrites, and only when the configuration names it.
-    let client = match (source, &policy.nginx_client_header) {
-        (ForwardSource::Forwarded | ForwardSource::Direct, _) => policy.client_ip(req.peer, xff),
-        (ForwardSource::NginxOriginal, Some(name)) => {
-            let real = req.headers.get(name).and_then(|v| v.to_str().ok());
+    let client = match source {
+        ForwardSource::Forwarded | ForwardSource::Direct => policy.client_ip(req.peer, xff),
+        ForwardSource::NginxOriginal => {
+            let named = policy.nginx_client_header.as_ref();
+            let real = named.and_then(|n| req.headers.get(n)?.to_str().ok());
             policy.client_ip(req.peer, real.into_iter())
         }
-        (ForwardSource::NginxOriginal, None) => policy.client_ip(req.peer, std::iter::empty()),
     };
     let method = method.unwrap_or_else(|| req.method.clone());
     let authority = host
