@@ -10,6 +10,22 @@ use crate::cookies;
 use crate::credentials::RawCredentials;
 use crate::negotiate::{self, BodyKind};
 
+/// The request headers read here that `http` has no constant for. A `&str` name is parsed
+/// and validated on every lookup; these are built at compile time.
+mod names {
+    use http::HeaderName;
+
+    pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+    pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+    pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+    pub const X_FORWARDED_METHOD: HeaderName = HeaderName::from_static("x-forwarded-method");
+    pub const X_FORWARDED_URI: HeaderName = HeaderName::from_static("x-forwarded-uri");
+    pub const X_ORIGINAL_METHOD: HeaderName = HeaderName::from_static("x-original-method");
+    pub const X_ORIGINAL_URI: HeaderName = HeaderName::from_static("x-original-uri");
+    pub const SEC_FETCH_DEST: HeaderName = HeaderName::from_static("sec-fetch-dest");
+    pub const X_REQUESTED_WITH: HeaderName = HeaderName::from_static("x-requested-with");
+}
+
 /// Which forwarding headers describe the original request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ForwardSource {
@@ -102,7 +118,7 @@ pub fn read(req: RequestParts<'_>, config: &Config, source: ForwardSource) -> Re
         .map_or((target.as_str(), ""), |(p, q)| (p, q));
     let xff = req
         .headers
-        .get_all("x-forwarded-for")
+        .get_all(names::X_FORWARDED_FOR)
         .iter()
         .filter_map(|v| v.to_str().ok());
     // nginx passes client headers through untouched, so its flavour believes only the address
@@ -119,7 +135,7 @@ pub fn read(req: RequestParts<'_>, config: &Config, source: ForwardSource) -> Re
     let authority = host
         .or_else(|| own_host(req))
         .map(|h| h.trim().to_ascii_lowercase());
-    let text = |name: &str| {
+    let text = |name: &HeaderName| {
         req.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -127,18 +143,18 @@ pub fn read(req: RequestParts<'_>, config: &Config, source: ForwardSource) -> Re
     };
     // `Origin: null` (sandboxed or opaque origins) is kept: it matches no allowed origin and
     // no CSRF check, but still marks a cross-origin request and a preflight.
-    let origin = text("origin");
+    let origin = text(&header::ORIGIN);
     let preflight = (method == Method::OPTIONS && origin.is_some())
-        .then(|| text("access-control-request-method"))
+        .then(|| text(&header::ACCESS_CONTROL_REQUEST_METHOD))
         .flatten()
         .map(|m| Preflight {
             method: m,
-            headers: text("access-control-request-headers"),
+            headers: text(&header::ACCESS_CONTROL_REQUEST_HEADERS),
         });
     let secure = req.tls
         || trusted
             && source != ForwardSource::NginxOriginal
-            && text("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+            && text(&names::X_FORWARDED_PROTO).is_some_and(|p| p.eq_ignore_ascii_case("https"));
     RequestFacts {
         path: path.to_owned(),
         target: target.clone(),
@@ -156,8 +172,9 @@ pub fn read(req: RequestParts<'_>, config: &Config, source: ForwardSource) -> Re
         origin,
         preflight,
         secure,
-        script: text("sec-fetch-dest").is_some_and(|d| d.eq_ignore_ascii_case("empty"))
-            || text("x-requested-with").is_some_and(|x| x.eq_ignore_ascii_case("XMLHttpRequest")),
+        script: text(&names::SEC_FETCH_DEST).is_some_and(|d| d.eq_ignore_ascii_case("empty"))
+            || text(&names::X_REQUESTED_WITH)
+                .is_some_and(|x| x.eq_ignore_ascii_case("XMLHttpRequest")),
         just_signed_in: cookies::value(req.headers, cookies::LOGIN_MARKER).is_some(),
         method,
     }
@@ -166,7 +183,7 @@ pub fn read(req: RequestParts<'_>, config: &Config, source: ForwardSource) -> Re
 type Target = (Option<Method>, Option<String>, Option<String>);
 
 fn forwarded_target(req: RequestParts<'_>, source: ForwardSource) -> Target {
-    let text = |name: &str| {
+    let text = |name: &HeaderName| {
         req.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -174,15 +191,15 @@ fn forwarded_target(req: RequestParts<'_>, source: ForwardSource) -> Target {
     };
     let (method, uri, host) = match source {
         ForwardSource::Forwarded => (
-            "x-forwarded-method",
-            "x-forwarded-uri",
-            text("x-forwarded-host"),
+            names::X_FORWARDED_METHOD,
+            names::X_FORWARDED_URI,
+            text(&names::X_FORWARDED_HOST),
         ),
-        ForwardSource::NginxOriginal => ("x-original-method", "x-original-uri", None),
-        ForwardSource::Direct => return (None, None, text("x-forwarded-host")),
+        ForwardSource::NginxOriginal => (names::X_ORIGINAL_METHOD, names::X_ORIGINAL_URI, None),
+        ForwardSource::Direct => return (None, None, text(&names::X_FORWARDED_HOST)),
     };
-    let method = text(method).and_then(|m| Method::from_bytes(m.as_bytes()).ok());
-    (method, text(uri), host)
+    let method = text(&method).and_then(|m| Method::from_bytes(m.as_bytes()).ok());
+    (method, text(&uri), host)
 }
 
 fn own_host(req: RequestParts<'_>) -> Option<String> {

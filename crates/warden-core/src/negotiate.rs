@@ -14,11 +14,13 @@ pub enum BodyKind {
     Plain,
 }
 
+const SEC_FETCH_MODE: http::HeaderName = http::HeaderName::from_static("sec-fetch-mode");
+
 /// Chooses the body: `Sec-Fetch-Mode: navigate` or an `Accept` that prefers `text/html` by
 /// q-value means a browser; JSON-capable clients (and clients that send no `Accept`) get a
 /// problem document; the rest get text.
 pub fn body_kind(headers: &HeaderMap) -> BodyKind {
-    let mode = headers.get("sec-fetch-mode").map(|v| v.as_bytes());
+    let mode = headers.get(SEC_FETCH_MODE).map(|v| v.as_bytes());
     if mode.is_some_and(|m| m.eq_ignore_ascii_case(b"navigate")) {
         return BodyKind::Html;
     }

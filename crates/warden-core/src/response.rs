@@ -79,7 +79,8 @@ pub struct Denial<'a> {
 
 /// Renders a decision. No other code writes a status for a denial.
 pub fn render(decision: &Decision, ctx: &RenderContext<'_>) -> Outcome {
-    let mut headers = HeaderMap::new();
+    // Room for the largest answer (a denial with CORS and challenges) without regrowing.
+    let mut headers = HeaderMap::with_capacity(16);
     insert(
         &mut headers,
         HeaderName::from_static(DECISION_HEADER),
@@ -482,32 +483,45 @@ fn nginx_adapt(denial: &mut Denial<'_>, realm: &str) {
 fn identity_headers(headers: &mut HeaderMap, config: &Config, identity: Option<&Identity>) {
     let names = &config.identity_headers;
     // Always emitted, empty when anonymous, so a forged client copy never survives `copy_headers`.
-    let (subject, roles, scopes, method) = identity.map_or_else(Default::default, |i| {
-        (
-            i.subject.clone(),
-            i.roles.join(","),
-            i.scopes.join(" "),
-            i.method.as_str().to_owned(),
-        )
-    });
-    insert(headers, names.subject.clone(), &header_safe(&subject));
-    insert(headers, names.roles.clone(), &header_safe(&roles));
-    insert(headers, names.scopes.clone(), &header_safe(&scopes));
-    insert(headers, names.method.clone(), &method);
+    let Some(i) = identity else {
+        for name in [&names.subject, &names.roles, &names.scopes, &names.method] {
+            headers.insert(name.clone(), HeaderValue::from_static(""));
+        }
+        return;
+    };
+    insert(headers, names.subject.clone(), &header_safe(&i.subject));
+    insert(
+        headers,
+        names.roles.clone(),
+        &header_safe(&i.roles.join(",")),
+    );
+    insert(
+        headers,
+        names.scopes.clone(),
+        &header_safe(&i.scopes.join(" ")),
+    );
+    headers.insert(
+        names.method.clone(),
+        HeaderValue::from_static(i.method.as_str()),
+    );
 }
 
 /// Percent-encodes `%`, controls and non-ASCII, so a subject like `josé` reaches the upstream
 /// intact instead of breaking the header.
-fn header_safe(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
+fn header_safe(value: &str) -> std::borrow::Cow<'_, str> {
+    let safe = |b: u8| (0x20..0x7f).contains(&b) && b != b'%';
+    if value.bytes().all(safe) {
+        return value.into();
+    }
+    let mut out = String::with_capacity(value.len() * 3);
     for b in value.bytes() {
-        if (0x20..0x7f).contains(&b) && b != b'%' {
+        if safe(b) {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
     }
-    out
+    out.into()
 }
 
 /// Inserts a header; a value that cannot be a header (control characters) is sent empty.

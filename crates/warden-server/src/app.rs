@@ -100,7 +100,7 @@ impl App {
             decision_id: &decision_id,
         };
         let outcome = render(&decision, &ctx);
-        log(&facts, &decision, &outcome, &decision_id);
+        crate::decision_log::log(&facts, &decision, &outcome, &decision_id);
         Evaluation {
             facts,
             decision,
@@ -136,26 +136,6 @@ impl App {
     }
 }
 
-fn log(facts: &RequestFacts, decision: &Decision, outcome: &Outcome, id: &str) {
-    let rule = decision.rule.as_ref().map_or("-", |r| r.name.as_str());
-    let (verdict, subject) = match &decision.verdict {
-        warden_core::Verdict::Allow(identity) => ("allow", identity.as_ref()),
-        warden_core::Verdict::Preflight => ("preflight", None),
-        warden_core::Verdict::Deny(why) => (why.reason(), why.identity()),
-    };
-    tracing::info!(
-        decision = id,
-        status = outcome.status.as_u16(),
-        rule,
-        verdict,
-        subject = subject.map_or("-", |i| i.subject.as_str()),
-        client = %facts.client,
-        method = %facts.method,
-        path = %facts.path,
-        "decision"
-    );
-}
-
 /// Decision ids: a per-process random prefix and a counter — unique, cheap, sortable per process.
 struct DecisionIds {
     prefix: u32,
@@ -173,8 +153,15 @@ impl DecisionIds {
     }
 
     fn next(&self) -> String {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        format!("{:08x}{n:010x}", self.prefix)
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        // 8 hex digits of prefix, 10 of counter (wrapping after 2^40 ids); no `format!` on
+        // the hot path.
+        let n = self.counter.fetch_add(1, Ordering::Relaxed) & ((1 << 40) - 1);
+        let id = u128::from(self.prefix) << 40 | u128::from(n);
+        (0..18u32)
+            .rev()
+            .map(|digit| char::from(HEX[(id >> (4 * digit)) as usize & 0xf]))
+            .collect()
     }
 }
 
@@ -197,3 +184,21 @@ pub fn parts<'a>(
 
 /// Shared handle to the app.
 pub type SharedApp = Arc<App>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decision_ids_are_prefix_then_counter_in_hex() {
+        let ids = DecisionIds {
+            prefix: 0x69802f01,
+            counter: AtomicU64::new(0x13_5288),
+        };
+        assert_eq!(ids.next(), "69802f010000135288");
+        assert_eq!(ids.next(), "69802f010000135289");
+        ids.counter.store((1 << 40) - 1, Ordering::Relaxed);
+        assert_eq!(ids.next(), "69802f01ffffffffff");
+        assert_eq!(ids.next(), "69802f010000000000");
+    }
+}

@@ -24,7 +24,7 @@ pub struct Authenticators {
     htpasswd: Option<Arc<HtpasswdSource>>,
     tokens: TokenCache,
     secrets: SecretCache,
-    /// Password hashes in flight, at most one per core: argon2 takes ~19 MiB and tens of ms
+    /// Password hashes in flight, at most one per core: argon2 takes 12 MiB and tens of ms
     /// each, so a burst waits here instead of exhausting memory and starving every answer.
     hashing: tokio::sync::Semaphore,
 }

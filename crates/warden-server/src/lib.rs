@@ -4,6 +4,7 @@ pub mod app;
 pub mod authn;
 mod cache;
 mod clock;
+mod decision_log;
 mod htpasswd;
 pub mod keys;
 pub mod live;
