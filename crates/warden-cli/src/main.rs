@@ -3,6 +3,7 @@
 mod admin;
 mod check;
 mod cli;
+mod log_time;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -155,6 +156,7 @@ fn init_logging(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
+        .with_timer(log_time::LogTime)
         .with_ansi(ansi);
     if json {
         builder.json().init();
