@@ -17,33 +17,32 @@ pub enum PathError {
 /// Normalizes a request path (no query): decodes unreserved percent-escapes, uppercases the
 /// others, drops `;parameters`, empty and `.` segments, resolves `..`, keeps a trailing slash.
 pub fn normalize(raw: &str) -> Result<String, PathError> {
-    if !raw.starts_with('/') {
+    let Some(rest) = raw.strip_prefix('/') else {
         return Err(PathError::NotAbsolute);
-    }
-    let mut segments: Vec<String> = Vec::new();
-    let raw_segments: Vec<&str> = raw[1..].split('/').collect();
-    let last = raw_segments.len() - 1;
+    };
+    // Kept segments are written straight into `out`; no segment holds a `/` (an encoded one
+    // is refused), so `..` drops everything from the last `/`.
+    let mut out = String::with_capacity(raw.len() + 1);
+    let mut segment = String::with_capacity(rest.len());
     let mut trailing_slash = false;
-    for (i, raw_segment) in raw_segments.iter().enumerate() {
-        let segment = decode_segment(raw_segment)?;
+    let mut pieces = rest.split('/').peekable();
+    while let Some(raw_segment) = pieces.next() {
+        let last = pieces.peek().is_none();
+        segment.clear();
+        decode_segment(raw_segment, &mut segment)?;
         // `/admin;x` is `/admin` to many backends (matrix parameters): match it as such.
-        let segment = segment.split(';').next().unwrap_or_default();
-        match segment {
-            "" | "." => trailing_slash = i == last && !segments.is_empty(),
+        match segment.split(';').next().unwrap_or_default() {
+            "" | "." => trailing_slash = last && !out.is_empty(),
             ".." => {
-                segments.pop();
-                trailing_slash = i == last && !segments.is_empty();
+                out.truncate(out.rfind('/').unwrap_or(0));
+                trailing_slash = last && !out.is_empty();
             }
-            s => {
-                segments.push(s.to_owned());
+            kept => {
+                out.push('/');
+                out.push_str(kept);
                 trailing_slash = false;
             }
         }
-    }
-    let mut out = String::with_capacity(raw.len());
-    for s in &segments {
-        out.push('/');
-        out.push_str(s);
     }
     if out.is_empty() || trailing_slash {
         out.push('/');
@@ -51,15 +50,14 @@ pub fn normalize(raw: &str) -> Result<String, PathError> {
     Ok(out)
 }
 
-fn decode_segment(raw: &str) -> Result<String, PathError> {
+fn decode_segment(raw: &str, out: &mut String) -> Result<(), PathError> {
     let bytes = raw.as_bytes();
-    let mut out = String::with_capacity(raw.len());
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'%' {
             let byte = hex_pair(bytes.get(i + 1..i + 3)).ok_or(PathError::BadEscape)?;
-            push_decoded(&mut out, byte)?;
+            push_decoded(out, byte)?;
             i += 3;
             continue;
         }
@@ -74,7 +72,7 @@ fn decode_segment(raw: &str) -> Result<String, PathError> {
         }
         i += 1;
     }
-    Ok(out)
+    Ok(())
 }
 
 fn push_decoded(out: &mut String, byte: u8) -> Result<(), PathError> {
