@@ -18,8 +18,8 @@ use cli::{Cli, Command, ConfigCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Held until main returns: dropping it writes out the lines still queued.
-    let _log_guard = init_logging(cli.log_json);
+    // Dropping it writes out the lines still queued.
+    let log_guard = init_logging(cli.log_json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -30,7 +30,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let outcome = runtime.block_on(run(cli));
+    // Every log line out before the final error, so the error is the last thing printed.
+    drop(log_guard);
+    match outcome {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
