@@ -86,7 +86,10 @@ impl Authenticators {
             Credential::Jwt(token) => self.judge_jwt(token, now).await,
             Credential::Basic { user, password } => {
                 let keys = [AttemptKey::Ip(client), AttemptKey::User(user.clone())];
-                let parts = ["basic", user.as_str(), password.as_str()];
+                // Successes of file users are cached per version of the file.
+                let file = self.htpasswd.as_ref().map_or(0, |f| f.generation());
+                let file = file.to_string();
+                let parts = ["basic", file.as_str(), user.as_str(), password.as_str()];
                 let check =
                     self.remembered(&parts, Some(&self.hashing), self.basic(user, password));
                 self.throttled(&keys, check).await

@@ -2,6 +2,7 @@
 //! second of a change, the last good version kept when a change cannot be read.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, SystemTime};
 
@@ -26,6 +27,8 @@ pub struct HtpasswdSource {
     path: PathBuf,
     config: HtpasswdConfig,
     current: RwLock<(Arc<Htpasswd>, Stamp)>,
+    /// Bumped after every reload, once the new users are in force.
+    generation: AtomicU64,
 }
 
 impl HtpasswdSource {
@@ -39,6 +42,7 @@ impl HtpasswdSource {
             path: config.path.clone(),
             config: config.clone(),
             current: RwLock::new((Arc::new(users), stamp)),
+            generation: AtomicU64::new(0),
         });
         tokio::spawn(watch(Arc::downgrade(&source)));
         Ok(source)
@@ -50,6 +54,12 @@ impl HtpasswdSource {
             Ok(guard) => Arc::clone(&guard.0),
             Err(poisoned) => Arc::clone(&poisoned.into_inner().0),
         }
+    }
+
+    /// Which version of the file is in force: part of the cache key of Basic successes, so a
+    /// password changed or removed in the file stops working as soon as the file is re-read.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// The configured roles of a file user.
@@ -80,6 +90,7 @@ impl HtpasswdSource {
                 if let Ok(mut guard) = self.current.write() {
                     *guard = (Arc::new(users), stamp);
                 }
+                self.generation.fetch_add(1, Ordering::SeqCst);
             }
             Err(e) => {
                 tracing::warn!(file = %self.path.display(), error = %e, "htpasswd unreadable; keeping the previous users")
