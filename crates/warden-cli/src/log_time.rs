@@ -56,19 +56,9 @@ fn seconds_text(secs: u64) -> String {
     text
 }
 
-/// `.ffffffZ`, written digit by digit.
+/// `.ffffffZ`.
 fn fraction(since: Duration) -> String {
-    let mut micros = since.subsec_micros();
-    let mut digits = [b'0'; 6];
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + u8::try_from(micros % 10).unwrap_or(0);
-        micros /= 10;
-    }
-    let mut out = String::with_capacity(8);
-    out.push('.');
-    out.extend(digits.iter().map(|b| char::from(*b)));
-    out.push('Z');
-    out
+    format!(".{:06}Z", since.subsec_micros())
 }
 
 #[cfg(test)]

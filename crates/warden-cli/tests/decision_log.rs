@@ -6,11 +6,11 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{Env, http, standard_config};
+use common::{Env, http, spawn_serve, standard_config};
 
 /// JSON lines (`--log-json`): the decision's fields, typed.
 #[test]
@@ -43,15 +43,7 @@ fn json_lines_carry_the_decision_fields() {
 #[test]
 fn text_lines_are_flushed_at_exit_and_cannot_be_forged() {
     let env = Env::new(&standard_config());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .args(["--config", env.config.to_str().unwrap(), "serve"])
-        .env_remove("WARDEN_CONFIG")
-        .env_remove("WARDEN_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_serve(&env.config, false);
     let (tx, rx) = mpsc::channel::<String>();
     let stderr = child.stderr.take().unwrap();
     let reader = std::thread::spawn(move || {

@@ -269,21 +269,28 @@ impl std::ops::Deref for Warden {
     }
 }
 
+/// `warden serve` on a config, with the default log level and stderr piped; JSON log lines
+/// when `json`.
+pub fn spawn_serve(config: &Path, json: bool) -> std::process::Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
+    cmd.arg("--config").arg(config);
+    if json {
+        cmd.arg("--log-json");
+    }
+    cmd.arg("serve")
+        .env_remove("WARDEN_CONFIG")
+        .env_remove("WARDEN_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 impl Warden {
     /// Starts the server and waits (up to 20 s) for its "listening" log line.
     pub fn start(env: Env) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-            .arg("--config")
-            .arg(&env.config)
-            .arg("--log-json")
-            .arg("serve")
-            .env_remove("WARDEN_CONFIG")
-            .env_remove("WARDEN_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_serve(&env.config, true);
         let stderr = child.stderr.take().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel::<String>();
