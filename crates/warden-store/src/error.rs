@@ -36,6 +36,15 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// Redis failed.
+    #[error("redis error: {0}")]
+    Redis(#[from] redis::RedisError),
+    /// A call to a backend took longer than its timeout.
+    #[error("{0} did not answer within {1} ms")]
+    Timeout(&'static str, u64),
+    /// A backend URL cannot be used (the message names what is wrong, never the password).
+    #[error("invalid url: {0}")]
+    Url(String),
     /// The filesystem failed.
     #[error("io error: {0}")]
     Io(#[from] std::io::Error),
@@ -46,8 +55,41 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self,
-            Self::Database(_) | Self::Io(_) | Self::SchemaVersion(_)
+            Self::Database(_)
+                | Self::Redis(_)
+                | Self::Timeout(..)
+                | Self::Io(_)
+                | Self::SchemaVersion(_)
+                | Self::Url(_)
         )
+    }
+
+    /// True when retrying later may succeed (connection refused, timeout, server restarting);
+    /// false for what only an operator can fix (bad credentials, bad URL, newer schema).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Timeout(..) | Self::Io(_) => true,
+            Self::Database(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::WorkerCrashed
+                ) || e
+                    .as_database_error()
+                    .and_then(|d| d.code())
+                    // 57P01..57P03: admin shutdown, crash shutdown, cannot connect now (starting up).
+                    .is_some_and(|c| c.starts_with("57P") || c.starts_with("08"))
+            }
+            Self::Redis(e) => {
+                e.is_io_error()
+                    || e.is_timeout()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal()
+            }
+            _ => false,
+        }
     }
 }
 
