@@ -1,5 +1,6 @@
 //! Configuration: the raw TOML shape, then a typed, ready-to-run [`Config`].
 
+mod backends;
 mod edge;
 mod error;
 mod nginx;
@@ -14,6 +15,7 @@ use http::HeaderName;
 use ipnet::IpNet;
 use toml::Spanned;
 
+pub use backends::{StateBackend, StateConfig, StoreBackend, StoreConfig, UrlSetting, expand_env};
 pub use edge::{ProxyConfig, TlsConfig};
 use error::Issues;
 pub use error::{ConfigErrors, ConfigIssue};
@@ -55,6 +57,10 @@ pub struct Config {
     pub proxy: Option<ProxyConfig>,
     /// The TLS listener, when `[server.tls]` is set.
     pub tls: Option<TlsConfig>,
+    /// Where users, API keys and sessions live.
+    pub store: StoreConfig,
+    /// Where replicas share failed-attempt counters and revocations.
+    pub state: StateConfig,
 }
 
 /// `[login]`, typed.
@@ -158,6 +164,9 @@ impl Config {
             session: login.is_some(),
         };
         let rules = rules::rules(raw.rules, available, &mut issues);
+        let data_dir = server.as_ref().map(|s| s.2.clone()).unwrap_or_default();
+        let store = backends::store(raw.store, &data_dir, base_dir, &mut issues);
+        let state = backends::state(raw.state, base_dir, &mut issues);
         issues.finish()?;
         let (Some((listen, realm, data_dir, identity_headers)), Some(rules)) = (server, rules)
         else {
@@ -178,6 +187,8 @@ impl Config {
             rules,
             proxy,
             tls,
+            store,
+            state,
         })
     }
 }

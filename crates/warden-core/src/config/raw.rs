@@ -19,6 +19,8 @@ pub struct RawConfig {
     pub proxy: Option<Spanned<RawProxy>>,
     #[serde(default)]
     pub limits: RawLimits,
+    pub store: Option<Spanned<super::backends::RawStore>>,
+    pub state: Option<Spanned<super::backends::RawState>>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Spanned<RawRule>>,
 }
