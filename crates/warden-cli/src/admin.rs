@@ -2,44 +2,87 @@
 
 use std::io::Read as _;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use warden_core::Config;
-use warden_store::{SqliteStore, Store};
+use warden_server::backends;
+use warden_store::{RedisState, Revocation, Store, StoreError};
 
 use crate::cli::{KeyCommand, SessionCommand, UserCommand};
 
-async fn open(config: &Config) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(&config.data_dir)
-        .await
-        .with_context(|| format!("cannot open the store in `{}`", config.data_dir.display()))
+/// The configured store, and Redis to tell running replicas about revocations.
+struct Admin {
+    store: Arc<dyn Store>,
+    redis: Option<Arc<RedisState>>,
+    setting: &'static str,
+}
+
+async fn open(config: &Config) -> anyhow::Result<Admin> {
+    Ok(Admin {
+        store: backends::store(config).await?,
+        redis: backends::redis(config)?,
+        setting: backends::store_setting(config),
+    })
+}
+
+impl Admin {
+    /// A store error, naming the setting when the store itself failed.
+    fn fail(&self, error: StoreError) -> anyhow::Error {
+        if error.is_unavailable() {
+            anyhow::anyhow!("the store (`{}`) cannot be used: {error}", self.setting)
+        } else {
+            error.into()
+        }
+    }
+
+    /// Tells every running replica to forget what was revoked; without it they still see the
+    /// change within a second.
+    async fn broadcast(&self, revocation: Revocation) {
+        if let Some(redis) = &self.redis
+            && let Err(e) = redis.publish(&revocation).await
+        {
+            eprintln!(
+                "warning: running servers were not told at once ({e}); they see the change within 1 s"
+            );
+        }
+    }
 }
 
 /// Runs a user command.
 pub async fn user(config: Config, command: UserCommand) -> anyhow::Result<ExitCode> {
-    let store = open(&config).await?;
+    let admin = open(&config).await?;
+    let store = &admin.store;
+    let fail = |e| admin.fail(e);
     match command {
         UserCommand::Add { name, roles, .. } => {
-            store.add_user(&name, &read_password()?, &roles).await?;
+            let password = read_password()?;
+            store
+                .add_user(&name, &password, &roles)
+                .await
+                .map_err(fail)?;
             println!("added user `{name}`");
         }
         UserCommand::List => {
             println!("{:<24} {:<9} ROLES", "NAME", "STATUS");
-            for u in store.list_users().await? {
+            for u in store.list_users().await.map_err(fail)? {
                 let status = if u.disabled { "disabled" } else { "active" };
                 println!("{:<24} {status:<9} {}", u.name, u.roles.join(","));
             }
         }
         UserCommand::Disable { name } => {
-            store.set_user_disabled(&name, true).await?;
+            store.set_user_disabled(&name, true).await.map_err(fail)?;
+            admin.broadcast(Revocation::Subject(name.clone())).await;
             println!("disabled user `{name}`");
         }
         UserCommand::Enable { name } => {
-            store.set_user_disabled(&name, false).await?;
+            store.set_user_disabled(&name, false).await.map_err(fail)?;
             println!("enabled user `{name}`");
         }
         UserCommand::Passwd { name, .. } => {
-            store.set_password(&name, &read_password()?).await?;
+            let password = read_password()?;
+            store.set_password(&name, &password).await.map_err(fail)?;
+            admin.broadcast(Revocation::Subject(name.clone())).await;
             println!("changed the password of `{name}`");
         }
     }
@@ -48,10 +91,12 @@ pub async fn user(config: Config, command: UserCommand) -> anyhow::Result<ExitCo
 
 /// Runs a key command.
 pub async fn key(config: Config, command: KeyCommand) -> anyhow::Result<ExitCode> {
-    let store = open(&config).await?;
+    let admin = open(&config).await?;
+    let store = &admin.store;
+    let fail = |e| admin.fail(e);
     match command {
         KeyCommand::Create { name, roles } => {
-            let key = store.create_api_key(&name, &roles).await?;
+            let key = store.create_api_key(&name, &roles).await.map_err(fail)?;
             eprintln!(
                 "created key {} for `{name}`; it is shown once, store it now:",
                 key.id
@@ -60,7 +105,7 @@ pub async fn key(config: Config, command: KeyCommand) -> anyhow::Result<ExitCode
         }
         KeyCommand::List => {
             println!("{:<14} {:<24} {:<8} ROLES", "ID", "NAME", "STATUS");
-            for k in store.list_api_keys().await? {
+            for k in store.list_api_keys().await.map_err(fail)? {
                 let status = if k.revoked { "revoked" } else { "active" };
                 println!(
                     "{:<14} {:<24} {status:<8} {}",
@@ -71,7 +116,8 @@ pub async fn key(config: Config, command: KeyCommand) -> anyhow::Result<ExitCode
             }
         }
         KeyCommand::Revoke { id } => {
-            store.revoke_api_key(&id).await?;
+            store.revoke_api_key(&id).await.map_err(fail)?;
+            admin.broadcast(Revocation::Key(id.clone())).await;
             println!("revoked key {id}");
         }
     }
@@ -80,7 +126,9 @@ pub async fn key(config: Config, command: KeyCommand) -> anyhow::Result<ExitCode
 
 /// Runs a session command.
 pub async fn session(config: Config, command: SessionCommand) -> anyhow::Result<ExitCode> {
-    let store = open(&config).await?;
+    let admin = open(&config).await?;
+    let store = &admin.store;
+    let fail = |e| admin.fail(e);
     match command {
         SessionCommand::List => {
             let now = i64::try_from(warden_server::now_unix())?;
@@ -88,7 +136,7 @@ pub async fn session(config: Config, command: SessionCommand) -> anyhow::Result<
                 "{:<14} {:<24} {:<20} {:<20} EXPIRES",
                 "ID", "USER", "SIGNED IN", "LAST SEEN"
             );
-            for s in store.list_sessions(now).await? {
+            for s in store.list_sessions(now).await.map_err(fail)? {
                 println!(
                     "{:<14} {:<24} {:<20} {:<20} {}",
                     s.id,
@@ -100,13 +148,15 @@ pub async fn session(config: Config, command: SessionCommand) -> anyhow::Result<
             }
         }
         SessionCommand::Revoke { id: Some(id), .. } => {
-            store.revoke_session(&id).await?;
+            store.revoke_session(&id).await.map_err(fail)?;
+            admin.broadcast(Revocation::Session(id.clone())).await;
             println!("ended session {id}");
         }
         SessionCommand::Revoke {
             user: Some(user), ..
         } => {
-            let n = store.revoke_user_sessions(&user).await?;
+            let n = store.revoke_user_sessions(&user).await.map_err(fail)?;
+            admin.broadcast(Revocation::Subject(user.clone())).await;
             println!("ended {n} session(s) of `{user}`");
         }
         SessionCommand::Revoke { .. } => anyhow::bail!("name a session id or `--user NAME`"),
@@ -153,4 +203,27 @@ mod tests {
         assert_eq!(super::timestamp(1_800_000_000), "2027-01-15 08:00:00");
         assert_eq!(super::timestamp(951_782_400), "2000-02-29 00:00:00");
     }
+}
+
+/// Runs `warden migrate`: brings the configured store's schema to this build's version.
+pub async fn migrate(config: Config) -> anyhow::Result<ExitCode> {
+    use warden_core::config::StoreBackend;
+    match &config.store.backend {
+        StoreBackend::Postgres(url) => {
+            let store = backends::postgres(url, &config.store)?;
+            let setting = backends::store_setting(&config);
+            let failed =
+                |e: StoreError| anyhow::anyhow!("the store (`{setting}`) cannot be migrated: {e}");
+            let before = store.schema_version().await.map_err(failed)?;
+            store.migrate().await.map_err(failed)?;
+            let after = store.schema_version().await.map_err(failed)?;
+            println!("postgresql schema: version {before} -> {after}");
+        }
+        StoreBackend::Sqlite(file) => {
+            // Opening the file migrates it.
+            open(&config).await?;
+            println!("sqlite store `{}`: schema up to date", file.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -46,6 +46,8 @@ pub enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Bring the store's schema to this version of warden (`serve` also does it at start).
+    Migrate,
     /// Manage browser sessions in the store.
     Session {
         #[command(subcommand)]

@@ -53,6 +53,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User { command } => admin::user(load(config_path)?, command).await,
         Command::Key { command } => admin::key(load(config_path)?, command).await,
         Command::Session { command } => admin::session(load(config_path)?, command).await,
+        Command::Migrate => admin::migrate(load(config_path)?).await,
     }
 }
 
@@ -97,6 +98,10 @@ fn log_nginx_notes(config: &Config) {
 fn config_check(path: &Path) -> anyhow::Result<ExitCode> {
     match warden_server::read_config(path) {
         Ok(config) => {
+            if let Err(e) = warden_server::backends::check(&config) {
+                eprintln!("{}: {e}", path.display());
+                return Ok(ExitCode::FAILURE);
+            }
             let rules = config.rules.rules().len();
             println!("{}: ok ({rules} rules)", path.display());
             let notes = nginx_notes(&config);

@@ -8,8 +8,11 @@ use http::{HeaderMap, Method, Uri};
 use warden_core::facts::{self, ForwardSource, RequestParts};
 use warden_core::{Decision, Engine, Flavour, Outcome, RenderContext, RequestFacts, Step, render};
 
+use warden_store::{RedisState, Revocation};
+
 use crate::authn::Authenticators;
 use crate::clock;
+use crate::health::Health;
 use crate::proxy::Upstream;
 
 /// Reserved path prefix; nothing under it is ever judged as an application path.
@@ -21,6 +24,18 @@ pub struct App {
     authenticators: Authenticators,
     upstream: Option<Upstream>,
     ids: DecisionIds,
+    /// Redis, when replicas share state: revocations are published there.
+    redis: Option<Arc<RedisState>>,
+    /// The task applying other replicas' revocations; ends with this app (reload, exit).
+    listener: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if let Some(listener) = &self.listener {
+            listener.abort();
+        }
+    }
 }
 
 /// A full evaluation, for the server and for `warden check`.
@@ -37,15 +52,42 @@ pub struct Evaluation {
 }
 
 impl App {
-    /// Wires an engine to its authenticators.
-    pub fn new(engine: Engine, authenticators: Authenticators) -> Self {
+    /// Wires an engine to its authenticators; with Redis, starts listening for revocations.
+    pub fn new(
+        engine: Engine,
+        authenticators: Authenticators,
+        redis: Option<Arc<RedisState>>,
+    ) -> Self {
         let config = engine.config();
         let upstream = (config.proxy.as_ref()).map(|p| Upstream::new(p, &config.identity_headers));
+        let listener = redis.as_ref().map(|redis| {
+            let secrets = authenticators.secrets();
+            redis.listen(Arc::new(move |event| secrets.forget(&event)))
+        });
         Self {
             engine,
             authenticators,
             upstream,
             ids: DecisionIds::new(),
+            redis,
+            listener,
+        }
+    }
+
+    /// The authenticators.
+    pub fn authenticators(&self) -> &Authenticators {
+        &self.authenticators
+    }
+
+    /// Applies a revocation made here at once, and tells the other replicas. A failed publish
+    /// is only logged: the store already refuses the credential, and no replica remembers a
+    /// success longer than half a second.
+    pub async fn revoked(&self, revocation: Revocation) {
+        self.authenticators.forget(&revocation);
+        if let Some(redis) = &self.redis
+            && let Err(e) = redis.publish(&revocation).await
+        {
+            tracing::warn!(error = %e, "revocation not broadcast; other replicas see it within 1 s");
         }
     }
 
@@ -130,9 +172,18 @@ impl App {
         facts::read(req, self.engine.config(), source)
     }
 
-    /// Health: the store answers.
-    pub async fn healthy(&self) -> bool {
-        self.authenticators.store().ping().await.is_ok()
+    /// Health: whether each dependency the configuration needs answers now.
+    pub async fn health(&self) -> Health {
+        let config = self.engine.config();
+        let store = self.authenticators.store().ping();
+        let state = async {
+            match &self.redis {
+                Some(redis) => Some(redis.ping().await),
+                None => None,
+            }
+        };
+        let (store, state) = tokio::join!(store, state);
+        Health::new(config, store, state)
     }
 }
 

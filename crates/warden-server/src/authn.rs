@@ -7,7 +7,7 @@ use std::sync::Arc;
 use warden_core::config::Config;
 use warden_core::jwt::{self, JwtPolicy};
 use warden_core::{AuthMethod, Authn, Credential, Identity, Rejection, TokenProblem};
-use warden_store::{AttemptKey, AttemptLimits, AttemptState, MemoryAttempts, SessionLimits, Store};
+use warden_store::{AttemptKey, AttemptState, Revocation, SessionLimits, Store};
 
 use crate::cache::{SecretCache, TokenCache};
 use crate::clock;
@@ -23,7 +23,7 @@ pub struct Authenticators {
     jwt: Option<(Arc<KeyProvider>, JwtPolicy)>,
     htpasswd: Option<Arc<HtpasswdSource>>,
     tokens: TokenCache,
-    secrets: SecretCache,
+    secrets: Arc<SecretCache>,
     /// Password hashes in flight, at most one per core: argon2 takes 12 MiB and tens of ms
     /// each, so a burst waits here instead of exhausting memory and starving every answer.
     hashing: tokio::sync::Semaphore,
@@ -31,21 +31,19 @@ pub struct Authenticators {
 
 /// Verified tokens kept (about 30 MiB at most).
 const TOKEN_CACHE: usize = 100_000;
-/// Recent Basic credentials and API keys kept.
+/// Recent Basic credentials, API keys and sessions kept.
 const SECRET_CACHE: usize = 10_000;
 
 impl Authenticators {
     /// Builds the authenticators; JWT keys are loaded (or scheduled) here.
-    pub async fn new(config: &Config, store: Arc<dyn Store>) -> Result<Self, crate::StartError> {
+    pub async fn new(
+        config: &Config,
+        store: Arc<dyn Store>,
+        attempts: Arc<dyn AttemptState>,
+    ) -> Result<Self, crate::StartError> {
         let jwt = match &config.jwt {
             Some(j) => Some((KeyProvider::start(j).await?, j.policy.clone())),
             None => None,
-        };
-        let limits = AttemptLimits {
-            per_ip: config.limits.per_ip,
-            per_user: config.limits.per_user,
-            window_ms: u64::from(config.limits.window_seconds) * 1000,
-            ..AttemptLimits::default()
         };
         let sessions = config.login.as_ref().map(|l| SessionLimits {
             idle: l.idle,
@@ -57,12 +55,12 @@ impl Authenticators {
         };
         Ok(Self {
             store,
-            attempts: Arc::new(MemoryAttempts::new(limits)),
+            attempts,
             sessions,
             jwt,
             htpasswd,
             tokens: TokenCache::new(TOKEN_CACHE),
-            secrets: SecretCache::new(SECRET_CACHE),
+            secrets: Arc::new(SecretCache::new(SECRET_CACHE)),
             hashing: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             ),
@@ -79,6 +77,11 @@ impl Authenticators {
         &self.attempts
     }
 
+    /// The remembered successes, for the revocation listener.
+    pub fn secrets(&self) -> Arc<SecretCache> {
+        Arc::clone(&self.secrets)
+    }
+
     /// Judges one credential from `client` at time `now`. A dependency failure is
     /// `Unavailable`, never a rejection.
     pub async fn judge(&self, credential: &Credential, client: IpAddr, now: u64) -> Authn {
@@ -90,8 +93,8 @@ impl Authenticators {
                 let file = self.htpasswd.as_ref().map_or(0, |f| f.generation());
                 let file = file.to_string();
                 let parts = ["basic", file.as_str(), user.as_str(), password.as_str()];
-                let check =
-                    self.remembered(&parts, Some(&self.hashing), self.basic(user, password));
+                let basic = async { (self.basic(user, password).await, None) };
+                let check = self.remembered(&parts, Some(&self.hashing), basic);
                 self.throttled(&keys, check).await
             }
             Credential::ApiKey(key) => {
@@ -99,7 +102,7 @@ impl Authenticators {
                 let check = self.remembered(&parts, None, self.api_key(key));
                 self.throttled(&[AttemptKey::Ip(client)], check).await
             }
-            Credential::Session(token) => self.session(token, now).await,
+            Credential::Session(token) => self.session(token, now).await.0,
         }
     }
 
@@ -132,9 +135,10 @@ impl Authenticators {
         &self,
         parts: &[&str],
         gate: Option<&tokio::sync::Semaphore>,
-        check: impl Future<Output = Authn>,
+        check: impl Future<Output = (Authn, Option<String>)>,
     ) -> Authn {
         let tag = self.secrets.tag(parts);
+        let epoch = self.secrets.epoch();
         if let Some(identity) = self.secrets.get(&tag, clock::now_millis()) {
             return Authn::Authenticated(identity);
         }
@@ -151,9 +155,9 @@ impl Authenticators {
         {
             return Authn::Authenticated(identity);
         }
-        let verdict = check.await;
+        let (verdict, id) = check.await;
         if let Authn::Authenticated(identity) = &verdict {
-            self.secrets.insert(tag, identity.clone(), now_ms);
+            (self.secrets).insert(tag, identity.clone(), id.as_deref(), now_ms, epoch);
         }
         verdict
     }
@@ -177,23 +181,50 @@ impl Authenticators {
         }
     }
 
-    async fn api_key(&self, key: &str) -> Authn {
+    /// An API key, with its public id (which `warden key revoke` names).
+    async fn api_key(&self, key: &str) -> (Authn, Option<String>) {
         match self.store.check_api_key(key).await {
-            Ok(Some(k)) => authenticated(k.name, k.roles, AuthMethod::ApiKey),
-            Ok(None) => Authn::Rejected(Rejection::InvalidToken(TokenProblem::UnknownApiKey)),
-            Err(e) => unavailable("key store", &e),
+            Ok(Some(k)) => (
+                authenticated(k.name, k.roles, AuthMethod::ApiKey),
+                Some(k.id),
+            ),
+            Ok(None) => {
+                let problem = TokenProblem::UnknownApiKey;
+                (Authn::Rejected(Rejection::InvalidToken(problem)), None)
+            }
+            Err(e) => (unavailable("key store", &e), None),
         }
     }
 
-    async fn session(&self, token: &str, now: u64) -> Authn {
+    /// A session cookie, from the store or remembered for half a second (sign-out and
+    /// revocations on any replica forget it at once). Also gives the session's public id.
+    pub async fn session(&self, token: &str, now: u64) -> (Authn, Option<Arc<str>>) {
         let (Some(limits), Ok(now)) = (self.sessions, i64::try_from(now)) else {
-            return Authn::Rejected(Rejection::SessionEnded);
+            return (Authn::Rejected(Rejection::SessionEnded), None);
         };
-        match self.store.check_session(token, now, limits).await {
-            Ok(Some((_, user))) => authenticated(user.name, user.roles, AuthMethod::Session),
-            Ok(None) => Authn::Rejected(Rejection::SessionEnded),
-            Err(e) => unavailable("session store", &e),
+        let tag = self.secrets.tag(&["session", token]);
+        let epoch = self.secrets.epoch();
+        let now_ms = clock::now_millis();
+        if let Some((identity, id)) = self.secrets.get_with_id(&tag, now_ms) {
+            return (Authn::Authenticated(identity), id);
         }
+        match self.store.check_session(token, now, limits).await {
+            Ok(Some((session, user))) => {
+                let verdict = authenticated(user.name, user.roles, AuthMethod::Session);
+                if let Authn::Authenticated(identity) = &verdict {
+                    let id = Some(session.id.as_str());
+                    (self.secrets).insert(tag, identity.clone(), id, now_ms, epoch);
+                }
+                (verdict, Some(Arc::from(session.id)))
+            }
+            Ok(None) => (Authn::Rejected(Rejection::SessionEnded), None),
+            Err(e) => (unavailable("session store", &e), None),
+        }
+    }
+
+    /// Forgets every remembered success the revocation touches (this process only).
+    pub fn forget(&self, revocation: &Revocation) {
+        self.secrets.forget(revocation);
     }
 
     async fn judge_jwt(&self, token: &str, now: u64) -> Authn {

@@ -3,12 +3,14 @@
 //! longer than the check itself would stay true.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::hmac;
 use quick_cache::sync::Cache;
 use warden_core::Identity;
 use warden_core::jwt::KeySet;
+use warden_store::Revocation;
 
 /// Positive answers from the store are reused this long: the CLI's user and key changes must
 /// reach a running server within a second, checks included.
@@ -58,11 +60,22 @@ impl TokenCache {
     }
 }
 
-/// Recent successful secret checks (Basic, API keys), keyed by an HMAC of the secret under a
-/// per-process random key: no plaintext and no offline-guessable hash is ever held.
+/// Recent successful secret checks (Basic, API keys, sessions), keyed by an HMAC of the secret
+/// under a per-process random key: no plaintext and no offline-guessable hash is ever held.
 pub struct SecretCache {
-    entries: Cache<Digest, (Identity, u64)>,
+    entries: Cache<Digest, Remembered>,
     key: hmac::Key,
+    /// Bumped by every revocation: a check that started before one is not remembered, so a
+    /// success read from the store just before the revocation cannot outlive it.
+    epoch: AtomicU64,
+}
+
+#[derive(Clone)]
+struct Remembered {
+    identity: Identity,
+    /// The public id of the session or API key, which a revocation may name.
+    id: Option<Arc<str>>,
+    at: u64,
 }
 
 impl SecretCache {
@@ -75,22 +88,70 @@ impl SecretCache {
         Self {
             entries: Cache::new(capacity),
             key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+            epoch: AtomicU64::new(0),
         }
     }
 
     /// The identity of the secret with this tag, checked less than `STORE_TTL_MS` ago.
     pub fn get(&self, tag: &SecretTag, now_ms: u64) -> Option<Identity> {
-        let (identity, at) = self.entries.get(&tag.0)?;
-        if now_ms.saturating_sub(at) < STORE_TTL_MS {
-            return Some(identity);
+        self.get_with_id(tag, now_ms).map(|(identity, _)| identity)
+    }
+
+    /// A remembered success: its identity and the public id of its session or key.
+    pub fn get_with_id(
+        &self,
+        tag: &SecretTag,
+        now_ms: u64,
+    ) -> Option<(Identity, Option<Arc<str>>)> {
+        let entry = self.entries.get(&tag.0)?;
+        if now_ms.saturating_sub(entry.at) < STORE_TTL_MS {
+            return Some((entry.identity, entry.id));
         }
         self.entries.remove(&tag.0);
         None
     }
 
-    /// Remembers a successful check made at `now_ms`.
-    pub fn insert(&self, tag: SecretTag, identity: Identity, now_ms: u64) {
-        self.entries.insert(tag.0, (identity, now_ms));
+    /// The revocation count now; pass it to [`Self::insert`] after the check.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Remembers a successful check made at `now_ms` (with the public id of its session or
+    /// key, which a revocation may name), unless a revocation came in since
+    /// `epoch` was read.
+    pub fn insert(
+        &self,
+        tag: SecretTag,
+        identity: Identity,
+        id: Option<&str>,
+        now_ms: u64,
+        epoch: u64,
+    ) {
+        let id = id.map(Arc::from);
+        let entry = Remembered {
+            identity,
+            id,
+            at: now_ms,
+        };
+        self.entries.insert(tag.0, entry);
+        // Checked after the insert: a revocation racing with it either sees the entry and
+        // drops it, or bumped the epoch first and the entry is dropped here.
+        if self.epoch() != epoch {
+            self.entries.remove(&tag.0);
+        }
+    }
+
+    /// Forgets every success the revocation touches.
+    pub fn forget(&self, revocation: &Revocation) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        match revocation {
+            Revocation::Subject(name) => self.entries.retain(|_, e| e.identity.subject != *name),
+            Revocation::Session(id) | Revocation::Key(id) => {
+                self.entries
+                    .retain(|_, e| e.id.as_deref() != Some(id.as_str()));
+            }
+            Revocation::All => self.entries.clear(),
+        }
     }
 
     /// The cache key of a secret given in parts (e.g. user and password).
@@ -138,7 +199,7 @@ mod tests {
     fn secrets_expire_after_half_a_second_and_are_keyed_by_every_part() {
         let cache = SecretCache::new(10);
         let tag = |parts: &[&str]| cache.tag(parts);
-        cache.insert(tag(&["alice", "pw"]), alice(), 1_000);
+        cache.insert(tag(&["alice", "pw"]), alice(), None, 1_000, 0);
         assert_eq!(cache.get(&tag(&["alice", "pw"]), 1_499), Some(alice()));
         assert_eq!(cache.get(&tag(&["alice", "pw"]), 1_500), None);
         assert_eq!(
@@ -146,9 +207,35 @@ mod tests {
             None,
             "expired entries are gone"
         );
-        cache.insert(tag(&["ab", "c"]), alice(), 0);
+        cache.insert(tag(&["ab", "c"]), alice(), None, 0, 0);
         assert_eq!(cache.get(&tag(&["a", "bc"]), 1), None);
         assert_eq!(cache.get(&tag(&["alice", "PW"]), 1), None);
+    }
+
+    #[test]
+    fn revocations_forget_the_subject_or_the_session_and_stale_checks() {
+        let cache = SecretCache::new(10);
+        let bob = Identity {
+            subject: "bob".into(),
+            ..alice()
+        };
+        let (a, b, s) = (cache.tag(&["a"]), cache.tag(&["b"]), cache.tag(&["s"]));
+        cache.insert(a, alice(), None, 0, cache.epoch());
+        cache.insert(b, bob.clone(), None, 0, cache.epoch());
+        cache.insert(s, bob.clone(), Some("0a1b"), 0, cache.epoch());
+        cache.forget(&Revocation::Session("0a1b".into()));
+        assert_eq!(cache.get(&s, 1), None);
+        assert_eq!(cache.get(&b, 1), Some(bob.clone()));
+        cache.forget(&Revocation::Subject("bob".into()));
+        assert_eq!(cache.get(&b, 1), None);
+        assert_eq!(cache.get(&a, 1), Some(alice()));
+        // A check that began before a revocation is not remembered.
+        let before = cache.epoch();
+        cache.forget(&Revocation::Subject("carol".into()));
+        cache.insert(b, bob, None, 2, before);
+        assert_eq!(cache.get(&b, 3), None);
+        cache.forget(&Revocation::All);
+        assert_eq!(cache.get(&a, 1), None);
     }
 
     #[test]

@@ -2,9 +2,11 @@
 
 pub mod app;
 pub mod authn;
+pub mod backends;
 mod cache;
 mod clock;
 mod decision_log;
+pub mod health;
 mod htpasswd;
 pub mod keys;
 pub mod live;
@@ -16,7 +18,6 @@ mod tls;
 use std::sync::Arc;
 
 use warden_core::{Config, Engine};
-use warden_store::{SqliteStore, Store};
 
 pub use app::{App, Evaluation, SharedApp};
 pub use clock::now_unix;
@@ -28,6 +29,9 @@ pub enum StartError {
     /// The store could not be opened.
     #[error("cannot open the store: {0}")]
     Store(#[from] warden_store::StoreError),
+    /// The store or shared state named by the configuration cannot be used.
+    #[error(transparent)]
+    Backend(#[from] backends::BackendError),
     /// JWT keys could not be loaded.
     #[error("cannot load JWT keys: {0}")]
     Keys(#[from] keys::KeyError),
@@ -44,9 +48,16 @@ pub fn tls_acceptor(config: &Config) -> Result<Option<tokio_rustls::TlsAcceptor>
     Ok(config.tls.as_ref().map(tls::acceptor).transpose()?)
 }
 
-/// Opens the store and keys for a configuration and builds the app.
+/// Opens the store, shared state and keys for a configuration and builds the app.
 pub async fn build_app(config: Config) -> Result<SharedApp, StartError> {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir).await?);
-    let authenticators = authn::Authenticators::new(&config, store).await?;
-    Ok(Arc::new(App::new(Engine::new(config), authenticators)))
+    let store = backends::store(&config).await?;
+    let redis = backends::redis(&config)?;
+    backends::first_contact(&store, redis.as_ref(), &config.store).await?;
+    let attempts = backends::attempts(&config, redis.as_ref());
+    let authenticators = authn::Authenticators::new(&config, store, attempts).await?;
+    Ok(Arc::new(App::new(
+        Engine::new(config),
+        authenticators,
+        redis,
+    )))
 }

@@ -172,18 +172,18 @@ pub fn to_response(outcome: Outcome) -> Response<Full<Bytes>> {
 }
 
 async fn health(app: &SharedApp) -> Response<Full<Bytes>> {
-    if app.healthy().await {
-        plain(StatusCode::OK, "ok\n")
-    } else {
-        let mut r = plain(StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n");
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        r
+    let health = app.health().await;
+    if health.is_up() {
+        return plain(StatusCode::OK, health.body());
     }
+    let mut r = plain(StatusCode::SERVICE_UNAVAILABLE, health.body());
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    r
 }
 
-pub(crate) fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+pub(crate) fn plain(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(

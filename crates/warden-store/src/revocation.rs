@@ -9,6 +9,8 @@ pub enum Revocation {
     Subject(String),
     /// One session, by its public id (sign-out, `warden session revoke`).
     Session(String),
+    /// One API key, by its public id (`warden key revoke`).
+    Key(String),
     /// Everything: events may have been missed (the subscription was down).
     All,
 }
@@ -19,6 +21,7 @@ impl Revocation {
         match self {
             Self::Subject(name) => format!("subject:{name}"),
             Self::Session(id) => format!("session:{id}"),
+            Self::Key(id) => format!("key:{id}"),
             Self::All => "all".to_owned(),
         }
     }
@@ -30,6 +33,9 @@ impl Revocation {
         }
         if let Some(id) = message.strip_prefix("session:") {
             return Self::Session(id.to_owned());
+        }
+        if let Some(id) = message.strip_prefix("key:") {
+            return Self::Key(id.to_owned());
         }
         Self::All
     }
@@ -44,6 +50,7 @@ mod tests {
         for event in [
             Revocation::Subject("alice:x".into()),
             Revocation::Session("0a1b2c3d4e5f".into()),
+            Revocation::Key("5f4e3d2c1b0a".into()),
             Revocation::All,
         ] {
             assert_eq!(Revocation::decode(&event.encode()), event);

@@ -13,11 +13,12 @@ use std::collections::HashMap;
 use http::{Method, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
+use warden_core::Authn;
 use warden_core::RequestFacts;
 use warden_core::config::LoginConfig;
 use warden_core::redirect::safe_return;
 use warden_core::response::LOGIN_PATH;
-use warden_store::{AttemptKey, SessionLimits};
+use warden_store::{AttemptKey, Revocation, SessionLimits};
 
 use crate::app::App;
 use crate::clock;
@@ -94,23 +95,39 @@ impl Flow<'_> {
             .unwrap_or_else(|| "/".to_owned())
     }
 
-    /// The signed-in user of this browser, if its session is valid.
-    async fn current_user(&self) -> Option<(String, String)> {
-        let token = self.facts.credentials.session.as_deref()?;
-        let now = i64::try_from(clock::now_unix()).ok()?;
-        let (session, user) = self
-            .app
+    /// The session id and user of this browser, if its session is valid; `Err` when the store
+    /// cannot say (the caller answers 503 and leaves the cookie alone).
+    async fn current_user(&self) -> Result<Option<(String, String)>, Unavailable> {
+        let Some(token) = self.facts.credentials.session.as_deref() else {
+            return Ok(None);
+        };
+        let authn = self.app.authenticators();
+        match authn.session(token, clock::now_unix()).await {
+            (Authn::Authenticated(identity), Some(id)) => {
+                Ok(Some((id.to_string(), identity.subject)))
+            }
+            (Authn::Unavailable, _) => Err(Unavailable),
+            _ => Ok(None),
+        }
+    }
+
+    /// Ends a session here and on every replica.
+    async fn end_session(&self, id: &str) -> Result<(), Unavailable> {
+        self.app
             .store()
-            .check_session(token, now, self.limits())
+            .revoke_session(id)
             .await
-            .ok()??;
-        Some((session.id, user.name))
+            .map_err(|_| Unavailable)?;
+        self.app.revoked(Revocation::Session(id.to_owned())).await;
+        Ok(())
     }
 
     async fn show_login(&self) -> Response {
         let query = query_map(self.query);
         let rd = self.return_to(query.get("rd").map(String::as_str));
-        let user = self.current_user().await;
+        let Ok(user) = self.current_user().await else {
+            return respond::unavailable();
+        };
         if let (Some(_), None) = (&user, query.get("switch")) {
             return respond::see_other(&rd, Vec::new());
         }
@@ -195,8 +212,13 @@ impl Flow<'_> {
 
     /// A new session every time (no fixation); a session this browser had is ended first.
     async fn start_session(&self, user: &str, rd: &str) -> Response {
-        if let Some((old, _)) = self.current_user().await {
-            let _ = self.app.store().revoke_session(&old).await;
+        let Ok(current) = self.current_user().await else {
+            return respond::unavailable();
+        };
+        if let Some((old, _)) = current
+            && self.end_session(&old).await.is_err()
+        {
+            return respond::unavailable();
         }
         let Ok(now) = i64::try_from(clock::now_unix()) else {
             return respond::unavailable();
@@ -223,7 +245,10 @@ impl Flow<'_> {
         let Some(csrf) = cookies::random_token() else {
             return respond::unavailable();
         };
-        let user = self.current_user().await.map(|(_, name)| name);
+        let Ok(user) = self.current_user().await else {
+            return respond::unavailable();
+        };
+        let user = user.map(|(_, name)| name);
         Page::new(StatusCode::OK, page::logout(&csrf, user.as_deref()))
             .cookie(cookies::csrf(self.facts, &csrf))
             .into()
@@ -233,8 +258,13 @@ impl Flow<'_> {
         if !self.csrf_ok(form) {
             return self.bad_form();
         }
-        if let Some((id, user)) = self.current_user().await {
-            if self.app.store().revoke_session(&id).await.is_err() {
+        // A store that cannot answer leaves the cookie alone: clearing it would sign the
+        // browser out of a session that may still be live.
+        let Ok(current) = self.current_user().await else {
+            return respond::unavailable();
+        };
+        if let Some((id, user)) = current {
+            if self.end_session(&id).await.is_err() {
                 return respond::unavailable();
             }
             tracing::info!(user, session = id, "signed out");
@@ -244,6 +274,9 @@ impl Flow<'_> {
         respond::see_other(LOGIN_PATH, set)
     }
 }
+
+/// The store could not answer; the page says 503.
+struct Unavailable;
 
 /// A query string as a map (first value wins).
 fn query_map(query: &str) -> HashMap<String, String> {

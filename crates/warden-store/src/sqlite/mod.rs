@@ -29,9 +29,16 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the data directory and database, and migrates the schema.
     pub async fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
-        create_private_dir(data_dir)?;
+        Self::open_file(&data_dir.join(DB_FILE)).await
+    }
+
+    /// Opens (creating if needed) the database file and its directory, and migrates the schema.
+    pub async fn open_file(file: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir)?;
+        }
         let options = SqliteConnectOptions::new()
-            .filename(data_dir.join(DB_FILE))
+            .filename(file)
             .create_if_missing(true)
             // WAL lets the server read while the CLI writes; the timeout rides out write locks.
             .journal_mode(SqliteJournalMode::Wal)
