@@ -79,14 +79,32 @@ impl StoreError {
                 ) || e
                     .as_database_error()
                     .and_then(|d| d.code())
-                    // 57P01..57P03: admin shutdown, crash shutdown, cannot connect now (starting up).
-                    .is_some_and(|c| c.starts_with("57P") || c.starts_with("08"))
+                    // 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown,
+                    // cannot connect now (starting up); 53300: too many connections; 40001,
+                    // 40P01: a transaction lost a serialization race or a deadlock. Anything
+                    // else (28P01 bad password, 3D000 no such database, ...) needs an operator.
+                    .is_some_and(|c| {
+                        c.starts_with("08")
+                            || matches!(
+                                &*c,
+                                "57P01" | "57P02" | "57P03" | "53300" | "40001" | "40P01"
+                            )
+                    })
             }
             Self::Redis(e) => {
+                use redis::{ErrorKind, ServerErrorKind as S};
                 e.is_io_error()
                     || e.is_timeout()
                     || e.is_connection_dropped()
                     || e.is_connection_refusal()
+                    // Loading its data after a restart, a cluster mid-failover or resharding:
+                    // the server answers, but asks to be asked again.
+                    || matches!(
+                        e.kind(),
+                        ErrorKind::Server(
+                            S::BusyLoading | S::TryAgain | S::ClusterDown | S::MasterDown | S::ReadOnly
+                        ) | ErrorKind::ClusterConnectionNotFound
+                    )
             }
             _ => false,
         }

@@ -1,5 +1,6 @@
 //! warden's storage: users, API keys and sessions behind the [`Store`] trait,
-//! with an embedded SQLite backend ([`SqliteStore`]), and failed-attempt
+//! with an embedded SQLite backend ([`SqliteStore`]) and a PostgreSQL one
+//! ([`PgStore`]) for several replicas, and failed-attempt
 //! counting behind [`AttemptState`] ([`MemoryAttempts`] in process), and
 //! Apache htpasswd files ([`Htpasswd`]).
 
@@ -14,6 +15,7 @@ mod record;
 mod redis_state;
 pub mod revocation;
 pub mod session;
+mod shared;
 mod sqlite;
 mod store;
 mod validate;

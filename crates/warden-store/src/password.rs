@@ -97,6 +97,31 @@ pub fn dummy_hash() -> Result<&'static str, StoreError> {
         .ok_or_else(|| StoreError::Hash("dummy hash unavailable".to_owned()))
 }
 
+/// [`hash_password`] off the async workers: argon2 takes tens of milliseconds.
+pub(crate) async fn hash_blocking(password: &str) -> Result<String, StoreError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| StoreError::Hash(e.to_string()))?
+}
+
+/// Verifies `password` against `phc`, or against [`dummy_hash`] when there is none (no
+/// such user), so that every call costs exactly one verification.
+pub(crate) async fn verify_blocking(
+    password: &str,
+    phc: Option<String>,
+) -> Result<bool, StoreError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || -> Result<bool, StoreError> {
+        // Computing the dummy first makes a cold process pay for it on whichever call comes
+        // first, not on the first unknown name, so that call's time says nothing about names.
+        let dummy = dummy_hash()?;
+        Ok(verify_password(&password, phc.as_deref().unwrap_or(dummy)))
+    })
+    .await
+    .map_err(|e| StoreError::Hash(e.to_string()))?
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

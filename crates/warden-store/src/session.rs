@@ -3,8 +3,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::StoreError;
 use crate::api_key::{hash_key, to_hex};
+use crate::{StoreError, UserRecord};
 
 /// Prefix of every session token; distinct from API keys so one can never pass for the other.
 pub const SESSION_PREFIX: &str = "wds_";
@@ -87,6 +87,51 @@ pub fn hash_token(token: &str) -> String {
 /// True if `s` has the session prefix (cheap pre-check before any lookup).
 pub fn looks_like_session(s: &str) -> bool {
     s.starts_with(SESSION_PREFIX)
+}
+
+/// A new session for `user` signed in at `now`, and the token hash to store for it.
+pub(crate) fn start(
+    user: &str,
+    now: i64,
+    limits: SessionLimits,
+) -> Result<(NewSession, String), StoreError> {
+    let minted = mint()?;
+    let record = SessionRecord {
+        id: minted.id,
+        user: user.to_owned(),
+        created_at: now,
+        last_seen: now,
+        expires_at: now.saturating_add(limits.absolute),
+    };
+    let session = NewSession {
+        token: minted.token,
+        record,
+    };
+    Ok((session, minted.hash))
+}
+
+/// Why no session row was inserted for `user`, from its `disabled` flag if the row exists.
+pub(crate) fn refusal(user: &str, disabled: Option<bool>) -> StoreError {
+    match disabled {
+        Some(_) => StoreError::UserDisabled(user.to_owned()),
+        None => StoreError::UnknownUser(user.to_owned()),
+    }
+}
+
+/// True while neither limit has been reached and the user is enabled.
+pub(crate) fn admits(
+    session: &SessionRecord,
+    user: &UserRecord,
+    now: i64,
+    limits: SessionLimits,
+) -> bool {
+    let live = now < session.expires_at && now.saturating_sub(session.last_seen) < limits.idle;
+    live && !user.disabled
+}
+
+/// True when the stored `last_seen` is old enough to be worth a write (see [`LAST_SEEN_GRANULARITY`]).
+pub(crate) fn needs_touch(session: &SessionRecord, now: i64) -> bool {
+    now.saturating_sub(session.last_seen) >= LAST_SEEN_GRANULARITY
 }
 
 #[cfg(test)]

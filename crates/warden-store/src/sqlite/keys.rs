@@ -1,11 +1,11 @@
 //! API key queries.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 
 use crate::api_key::{generate, hash_key, looks_like_key};
 use crate::clock::now_unix;
-use crate::validate::{decode_roles, encode_roles, validate_name};
+use crate::shared;
+use crate::validate::{encode_roles, validate_name};
 use crate::{ApiKeyRecord, NewApiKey, StoreError};
 
 const KEY_COLUMNS: &str = "id, name, roles, revoked, created_at";
@@ -36,7 +36,7 @@ pub(super) async fn create(
 pub(super) async fn list(pool: &SqlitePool) -> Result<Vec<ApiKeyRecord>, StoreError> {
     let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, id");
     let rows = sqlx::query(&sql).fetch_all(pool).await?;
-    rows.iter().map(key_from_row).collect()
+    rows.iter().map(shared::api_key).collect()
 }
 
 pub(super) async fn revoke(pool: &SqlitePool, id: &str) -> Result<(), StoreError> {
@@ -64,16 +64,6 @@ pub(super) async fn check(
         .bind(hash_key(plaintext))
         .fetch_optional(pool)
         .await?;
-    let record = row.as_ref().map(key_from_row).transpose()?;
+    let record = row.as_ref().map(shared::api_key).transpose()?;
     Ok(record.filter(|k| !k.revoked))
-}
-
-fn key_from_row(row: &SqliteRow) -> Result<ApiKeyRecord, StoreError> {
-    Ok(ApiKeyRecord {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        roles: decode_roles(row.try_get("roles")?),
-        revoked: row.try_get("revoked")?,
-        created_at: row.try_get("created_at")?,
-    })
 }

@@ -3,9 +3,10 @@
 use sqlx::SqlitePool;
 
 use crate::StoreError;
+use crate::shared::{Steps, latest, pending};
 
 /// Schema version this build reads and writes.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = latest(STEPS);
 
 /// Statements that take an empty database to version 1.
 const V1: &[&str] = &[
@@ -43,7 +44,7 @@ const V2: &[&str] = &[
 
 /// Migration steps in order: the version each reaches and its statements.
 /// A database at version `v` runs every step whose target is above `v`.
-const STEPS: &[(i64, &[&str])] = &[(1, V1), (2, V2)];
+const STEPS: Steps = &[(1, V1), (2, V2)];
 
 /// Brings the database to [`SCHEMA_VERSION`], refusing files from a newer build.
 pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
@@ -53,12 +54,9 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
     let version: i64 = sqlx::query_scalar("PRAGMA user_version")
         .fetch_one(&mut *tx)
         .await?;
-    if version > SCHEMA_VERSION {
-        return Err(StoreError::SchemaVersion(version));
-    }
-    if version < SCHEMA_VERSION {
-        let pending = STEPS.iter().filter(|(target, _)| version < *target);
-        for statement in pending.flat_map(|(_, statements)| statements.iter()) {
+    let statements = pending(STEPS, version)?;
+    if !statements.is_empty() {
+        for statement in statements {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
         // PRAGMA takes no bound parameters; the value is a constant.

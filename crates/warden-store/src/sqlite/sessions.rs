@@ -1,13 +1,12 @@
 //! Session queries.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteExecutor, SqlitePool};
+use sqlx::{SqliteExecutor, SqlitePool};
 
-use crate::session::{LAST_SEEN_GRANULARITY, hash_token, looks_like_session, mint};
-use crate::validate::decode_roles;
+use crate::session::{self, hash_token, looks_like_session};
+use crate::shared::{self, JOINED_USER};
 use crate::{NewSession, SessionLimits, SessionRecord, StoreError, UserRecord};
 
-const SESSION_COLUMNS: &str = "id, user, created_at, last_seen, expires_at";
+const SESSION_COLUMNS: &str = "id, user AS user_name, created_at, last_seen, expires_at";
 
 pub(super) async fn create(
     pool: &SqlitePool,
@@ -15,28 +14,18 @@ pub(super) async fn create(
     now: i64,
     limits: SessionLimits,
 ) -> Result<NewSession, StoreError> {
-    let minted = mint()?;
-    let record = SessionRecord {
-        id: minted.id,
-        user: user.to_owned(),
-        created_at: now,
-        last_seen: now,
-        expires_at: now.saturating_add(limits.absolute),
-    };
+    let (new, token_hash) = session::start(user, now, limits)?;
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     // Sweeping at sign-in keeps the table bounded without a background timer.
     sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    if !insert(&mut *tx, &record, &minted.hash).await? {
+    if !insert(&mut *tx, &new.record, &token_hash).await? {
         return Err(refusal(&mut *tx, user).await);
     }
     tx.commit().await?;
-    Ok(NewSession {
-        token: minted.token,
-        record,
-    })
+    Ok(new)
 }
 
 /// Inserts the row if its user exists and is enabled; false otherwise.
@@ -69,8 +58,7 @@ async fn refusal(db: impl SqliteExecutor<'_>, user: &str) -> StoreError {
         .fetch_optional(db)
         .await;
     match found {
-        Ok(Some(_)) => StoreError::UserDisabled(user.to_owned()),
-        Ok(None) => StoreError::UnknownUser(user.to_owned()),
+        Ok(disabled) => session::refusal(user, disabled),
         Err(e) => e.into(),
     }
 }
@@ -87,7 +75,7 @@ pub(super) async fn check(
     // Lookup by hash, as for API keys; roles and status come from `users`
     // now, so a change to the user applies to sessions already open.
     let row = sqlx::query(
-        "SELECT s.id, s.user, s.created_at, s.last_seen, s.expires_at,
+        "SELECT s.id, s.user AS user_name, s.created_at, s.last_seen, s.expires_at,
                 u.roles AS user_roles, u.disabled AS user_disabled,
                 u.created_at AS user_created_at
          FROM sessions s JOIN users u ON u.name = s.user
@@ -99,20 +87,15 @@ pub(super) async fn check(
     let Some(row) = row else {
         return Ok(None);
     };
-    let (mut session, user) = (session_from_row(&row)?, user_from_row(&row)?);
-    if !is_live(&session, now, limits) || user.disabled {
+    let (mut session, user) = (shared::session(&row)?, shared::user(&row, &JOINED_USER)?);
+    if !session::admits(&session, &user, now, limits) {
         return Ok(None);
     }
-    if now.saturating_sub(session.last_seen) >= LAST_SEEN_GRANULARITY {
+    if session::needs_touch(&session, now) {
         touch(pool, &session.id, now).await?;
         session.last_seen = now;
     }
     Ok(Some((session, user)))
-}
-
-/// True while neither the absolute nor the idle limit has been reached.
-fn is_live(session: &SessionRecord, now: i64, limits: SessionLimits) -> bool {
-    now < session.expires_at && now.saturating_sub(session.last_seen) < limits.idle
 }
 
 async fn touch(pool: &SqlitePool, id: &str, now: i64) -> Result<(), StoreError> {
@@ -131,7 +114,7 @@ pub(super) async fn list(pool: &SqlitePool, now: i64) -> Result<Vec<SessionRecor
         "SELECT {SESSION_COLUMNS} FROM sessions WHERE expires_at > ? ORDER BY created_at, id"
     );
     let rows = sqlx::query(&sql).bind(now).fetch_all(pool).await?;
-    rows.iter().map(session_from_row).collect()
+    rows.iter().map(shared::session).collect()
 }
 
 pub(super) async fn revoke(pool: &SqlitePool, id: &str) -> Result<(), StoreError> {
@@ -152,24 +135,4 @@ pub(super) async fn end_all(db: impl SqliteExecutor<'_>, user: &str) -> Result<u
         .execute(db)
         .await?;
     Ok(done.rows_affected())
-}
-
-fn session_from_row(row: &SqliteRow) -> Result<SessionRecord, StoreError> {
-    Ok(SessionRecord {
-        id: row.try_get("id")?,
-        user: row.try_get("user")?,
-        created_at: row.try_get("created_at")?,
-        last_seen: row.try_get("last_seen")?,
-        expires_at: row.try_get("expires_at")?,
-    })
-}
-
-/// The user half of the joined row in [`check`].
-fn user_from_row(row: &SqliteRow) -> Result<UserRecord, StoreError> {
-    Ok(UserRecord {
-        name: row.try_get("user")?,
-        roles: decode_roles(row.try_get("user_roles")?),
-        disabled: row.try_get("user_disabled")?,
-        created_at: row.try_get("user_created_at")?,
-    })
 }

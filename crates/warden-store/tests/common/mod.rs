@@ -3,7 +3,8 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
-pub mod sessions;
+pub mod pg;
+pub mod redis;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,18 +1,13 @@
-//! Session expiry against a real SQLite file: idle and absolute limits, listing, sweeping.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Session expiry: idle and absolute limits, listing, sweeping.
 
-mod common;
+use warden_store::{SessionLimits, StoreError};
 
-use common::sessions::{ABSOLUTE, IDLE, LIMITS, T0, live, store, stored_last_seen};
-use common::{TempDir, connect};
-use warden_store::{SessionLimits, Store, StoreError};
+use super::{ABSOLUTE, Harness, IDLE, LIMITS, T0, live, stored_last_seen, with_users};
 
-#[tokio::test]
-async fn idle_limit_counts_from_last_seen() {
-    let dir = TempDir::new();
-    let store = store(&dir).await;
+pub async fn idle_limit_counts_from_last_seen(h: &impl Harness) {
+    let store = with_users(h).await;
     let a = store.create_session("alice", T0, LIMITS).await.unwrap();
-    assert!(!live(&store, &a.token, T0 + IDLE).await);
+    assert!(!live(store, &a.token, T0 + IDLE).await);
 
     let b = store.create_session("alice", T0, LIMITS).await.unwrap();
     let (record, _) = store
@@ -22,36 +17,29 @@ async fn idle_limit_counts_from_last_seen() {
         .unwrap();
     assert_eq!(record.last_seen, T0 + IDLE - 1);
     // Alive only because the previous check moved `last_seen`.
-    assert!(live(&store, &b.token, T0 + 2 * IDLE - 2).await);
-    assert_eq!(
-        stored_last_seen(&dir, &b.record.id).await,
-        T0 + 2 * IDLE - 2
-    );
-    assert!(!live(&store, &b.token, T0 + 3 * IDLE - 2).await);
+    assert!(live(store, &b.token, T0 + 2 * IDLE - 2).await);
+    assert_eq!(stored_last_seen(h, &b.record.id).await, T0 + 2 * IDLE - 2);
+    assert!(!live(store, &b.token, T0 + 3 * IDLE - 2).await);
 }
 
-#[tokio::test]
-async fn absolute_limit_holds_despite_activity() {
-    let dir = TempDir::new();
-    let store = store(&dir).await;
+pub async fn absolute_limit_holds_despite_activity(h: &impl Harness) {
+    let store = with_users(h).await;
     let s = store.create_session("alice", T0, LIMITS).await.unwrap();
     let mut now = T0;
     while now < T0 + ABSOLUTE - 1 {
         now = (now + IDLE - 600).min(T0 + ABSOLUTE - 1);
-        assert!(live(&store, &s.token, now).await, "at {}", now - T0);
+        assert!(live(store, &s.token, now).await, "at {}", now - T0);
     }
     assert_eq!(
         store.list_sessions(T0 + ABSOLUTE - 1).await.unwrap().len(),
         1
     );
-    assert!(!live(&store, &s.token, T0 + ABSOLUTE).await);
+    assert!(!live(store, &s.token, T0 + ABSOLUTE).await);
     assert!(store.list_sessions(T0 + ABSOLUTE).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn list_orders_by_creation_and_sign_in_sweeps_expired_rows() {
-    let dir = TempDir::new();
-    let store = store(&dir).await;
+pub async fn list_orders_by_creation_and_sign_in_sweeps_expired_rows(h: &impl Harness) {
+    let store = with_users(h).await;
     let short = SessionLimits {
         idle: IDLE,
         absolute: 100,
@@ -82,19 +70,14 @@ async fn list_orders_by_creation_and_sign_in_sweeps_expired_rows() {
         [early.record.clone(), late.record]
     );
 
-    let count = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sessions")
-            .fetch_one(&mut connect(&dir).await)
-            .await
-            .unwrap()
-    };
-    assert_eq!(count().await, 3);
+    let count = "SELECT count(*) FROM sessions";
+    assert_eq!(h.int(count).await, 3);
     store
         .create_session("alice", T0 + 100, LIMITS)
         .await
         .unwrap();
     assert_eq!(
-        count().await,
+        h.int(count).await,
         3,
         "the expired row is deleted, the new one added"
     );

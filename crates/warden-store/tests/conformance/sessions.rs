@@ -1,17 +1,12 @@
-//! Browser sessions against a real SQLite file: tokens, checks, revocation, user changes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Browser sessions: tokens, checks, revocation, user changes.
 
-mod common;
-
-use common::sessions::{ABSOLUTE, LIMITS, T0, live, store, stored_last_seen};
-use common::{TempDir, connect, roles};
+use warden_store::StoreError;
 use warden_store::session::hash_token;
-use warden_store::{Store, StoreError};
 
-#[tokio::test]
-async fn create_stores_only_the_hash() {
-    let dir = TempDir::new();
-    let store = store(&dir).await;
+use super::{ABSOLUTE, Harness, LIMITS, T0, live, roles, stored_last_seen, with_users};
+
+pub async fn create_stores_only_the_hash<H: Harness>(h: &H) {
+    let store = with_users(h).await;
     let s = store.create_session("alice", T0, LIMITS).await.unwrap();
     assert!(s.token.starts_with("wds_"), "{}", s.token);
     assert_eq!(s.token.len(), 4 + 43);
@@ -27,38 +22,21 @@ async fn create_stores_only_the_hash() {
     assert_eq!(s.record.expires_at, T0 + ABSOLUTE);
     assert!(!format!("{s:?}").contains(&s.token));
 
-    let row: (String, String, String, i64, i64, i64) = sqlx::query_as(
-        "SELECT id, token_hash, user, created_at, last_seen, expires_at FROM sessions",
-    )
-    .fetch_one(&mut connect(&dir).await)
-    .await
-    .unwrap();
     let hash = hash_token(&s.token);
     assert_eq!(hash.len(), 64);
-    assert_eq!(
-        row,
-        (
-            s.record.id.clone(),
-            hash.clone(),
-            "alice".into(),
-            T0,
-            T0,
-            T0 + ABSOLUTE
-        )
+    let matching = format!(
+        "SELECT count(*) FROM sessions WHERE id = '{}' AND token_hash = '{hash}'
+         AND {} = 'alice' AND created_at = {T0} AND last_seen = {T0} AND expires_at = {}",
+        s.record.id,
+        H::USER_COLUMN,
+        T0 + ABSOLUTE
     );
-    // Neither the database nor its write-ahead log holds the secret.
-    let mut bytes = std::fs::read(dir.data().join("warden.db")).unwrap();
-    bytes.extend(std::fs::read(dir.data().join("warden.db-wal")).unwrap_or_default());
-    let contains = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
-    assert!(contains(&hash));
-    assert!(!contains(&s.token));
-    assert!(!contains(&s.token[4..]));
+    assert_eq!(h.int(&matching).await, 1);
+    assert_eq!(h.int("SELECT count(*) FROM sessions").await, 1);
 }
 
-#[tokio::test]
-async fn check_returns_record_and_user_and_refreshes_coarsely() {
-    let dir = TempDir::new();
-    let store = store(&dir).await;
+pub async fn check_returns_record_and_user_and_refreshes_coarsely(h: &impl Harness) {
+    let store = with_users(h).await;
     let s = store.create_session("alice", T0, LIMITS).await.unwrap();
 
     let (record, user) = store
@@ -71,7 +49,7 @@ async fn check_returns_record_and_user_and_refreshes_coarsely() {
         (user.name.as_str(), user.roles.clone(), user.disabled),
         ("alice", roles(&["dev"]), false)
     );
-    assert_eq!(stored_last_seen(&dir, &s.record.id).await, T0);
+    assert_eq!(stored_last_seen(h, &s.record.id).await, T0);
 
     let (record, _) = store
         .check_session(&s.token, T0 + 30, LIMITS)
@@ -79,7 +57,7 @@ async fn check_returns_record_and_user_and_refreshes_coarsely() {
         .unwrap()
         .unwrap();
     assert_eq!(record.last_seen, T0 + 30);
-    assert_eq!(stored_last_seen(&dir, &s.record.id).await, T0 + 30);
+    assert_eq!(stored_last_seen(h, &s.record.id).await, T0 + 30);
     // An earlier `now` (a slower request) never moves it back.
     let (record, _) = store
         .check_session(&s.token, T0 + 5, LIMITS)
@@ -87,13 +65,11 @@ async fn check_returns_record_and_user_and_refreshes_coarsely() {
         .unwrap()
         .unwrap();
     assert_eq!(record.last_seen, T0 + 30);
-    assert_eq!(stored_last_seen(&dir, &s.record.id).await, T0 + 30);
+    assert_eq!(stored_last_seen(h, &s.record.id).await, T0 + 30);
 }
 
-#[tokio::test]
-async fn foreign_and_malformed_tokens_are_none() {
-    let dir = TempDir::new();
-    let store = store(&dir).await;
+pub async fn foreign_and_malformed_tokens_are_none(h: &impl Harness) {
+    let store = with_users(h).await;
     let s = store.create_session("alice", T0, LIMITS).await.unwrap();
     let key = store.create_api_key("alice", &[]).await.unwrap();
     let mut flipped = s.token.clone().into_bytes();
@@ -112,19 +88,20 @@ async fn foreign_and_malformed_tokens_are_none() {
         &hash,
         &s.record.id,
     ] {
-        assert!(!live(&store, bad, T0 + 1).await, "{bad:?}");
+        assert!(!live(store, bad, T0 + 1).await, "{bad:?}");
     }
-    assert!(live(&store, &s.token, T0 + 1).await);
+    assert!(live(store, &s.token, T0 + 1).await);
+    // A session token is not an API key either.
+    assert_eq!(store.check_api_key(&s.token).await.unwrap(), None);
 }
-#[tokio::test]
-async fn revoke_by_id() {
-    let dir = TempDir::new();
-    let store = store(&dir).await;
+
+pub async fn revoke_by_id(h: &impl Harness) {
+    let store = with_users(h).await;
     let one = store.create_session("alice", T0, LIMITS).await.unwrap();
     let two = store.create_session("alice", T0, LIMITS).await.unwrap();
     store.revoke_session(&one.record.id).await.unwrap();
-    assert!(!live(&store, &one.token, T0 + 1).await);
-    assert!(live(&store, &two.token, T0 + 1).await);
+    assert!(!live(store, &one.token, T0 + 1).await);
+    assert!(live(store, &two.token, T0 + 1).await);
     assert_eq!(store.list_sessions(T0).await.unwrap(), [two.record]);
 
     let err = store.revoke_session(&one.record.id).await.unwrap_err();
@@ -139,10 +116,8 @@ async fn revoke_by_id() {
     assert!(!err.is_unavailable());
 }
 
-#[tokio::test]
-async fn revoke_user_sessions_counts() {
-    let dir = TempDir::new();
-    let store = store(&dir).await;
+pub async fn revoke_user_sessions_counts(h: &impl Harness) {
+    let store = with_users(h).await;
     let mut alice = Vec::new();
     for _ in 0..3 {
         alice.push(store.create_session("alice", T0, LIMITS).await.unwrap());
@@ -152,15 +127,13 @@ async fn revoke_user_sessions_counts() {
     assert_eq!(store.revoke_user_sessions("alice").await.unwrap(), 0);
     assert_eq!(store.revoke_user_sessions("ghost").await.unwrap(), 0);
     for s in &alice {
-        assert!(!live(&store, &s.token, T0 + 1).await);
+        assert!(!live(store, &s.token, T0 + 1).await);
     }
-    assert!(live(&store, &bob.token, T0 + 1).await);
+    assert!(live(store, &bob.token, T0 + 1).await);
 }
 
-#[tokio::test]
-async fn unknown_and_disabled_users_get_no_session() {
-    let dir = TempDir::new();
-    let store = store(&dir).await;
+pub async fn unknown_and_disabled_users_get_no_session(h: &impl Harness) {
+    let store = with_users(h).await;
     let err = store.create_session("ghost", T0, LIMITS).await.unwrap_err();
     assert!(
         matches!(&err, StoreError::UnknownUser(n) if n == "ghost"),
@@ -175,54 +148,64 @@ async fn unknown_and_disabled_users_get_no_session() {
     assert!(store.list_sessions(T0).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn disabling_ends_sessions_for_good() {
-    let dir = TempDir::new();
-    let store = store(&dir).await;
+pub async fn disabling_ends_sessions_for_good(h: &impl Harness) {
+    let store = with_users(h).await;
     let alice = store.create_session("alice", T0, LIMITS).await.unwrap();
     let bob = store.create_session("bob", T0, LIMITS).await.unwrap();
     store.set_user_disabled("alice", true).await.unwrap();
-    assert!(!live(&store, &alice.token, T0 + 1).await);
+    assert!(!live(store, &alice.token, T0 + 1).await);
     let only_bob = std::slice::from_ref(&bob.record);
     assert_eq!(store.list_sessions(T0).await.unwrap(), only_bob);
 
     store.set_user_disabled("alice", false).await.unwrap();
     assert_eq!(store.list_sessions(T0).await.unwrap(), only_bob);
     assert!(
-        !live(&store, &alice.token, T0 + 2).await,
+        !live(store, &alice.token, T0 + 2).await,
         "re-enabling revived a session"
     );
-    assert!(live(&store, &bob.token, T0 + 2).await);
+    assert!(live(store, &bob.token, T0 + 2).await);
     // Enabling an enabled user touches nobody's sessions.
     store.set_user_disabled("bob", false).await.unwrap();
-    assert!(live(&store, &bob.token, T0 + 3).await);
+    assert!(live(store, &bob.token, T0 + 3).await);
 }
 
-#[tokio::test]
-async fn password_change_signs_out_everywhere() {
-    let dir = TempDir::new();
-    let store = store(&dir).await;
+/// A sign-in racing a disable either fails or is ended by it: none survives re-enabling.
+pub async fn disable_racing_sign_in_leaves_no_session(h: &impl Harness) {
+    let store = with_users(h).await;
+    let other = h.second_store().await;
+    for round in 0..20 {
+        let (signed_in, disabled) = tokio::join!(
+            store.create_session("alice", T0, LIMITS),
+            other.set_user_disabled("alice", true),
+        );
+        disabled.unwrap();
+        if let Err(err) = &signed_in {
+            assert!(matches!(err, StoreError::UserDisabled(_)), "{err:?}");
+        }
+        other.set_user_disabled("alice", false).await.unwrap();
+        let left = store.list_sessions(T0).await.unwrap();
+        assert!(left.is_empty(), "round {round}: {left:?}");
+    }
+}
+
+pub async fn password_change_signs_out_everywhere(h: &impl Harness) {
+    let store = with_users(h).await;
     let one = store.create_session("alice", T0, LIMITS).await.unwrap();
     let two = store.create_session("alice", T0, LIMITS).await.unwrap();
     let bob = store.create_session("bob", T0, LIMITS).await.unwrap();
     store.set_password("alice", "new").await.unwrap();
-    assert!(!live(&store, &one.token, T0 + 1).await);
-    assert!(!live(&store, &two.token, T0 + 1).await);
-    assert!(live(&store, &bob.token, T0 + 1).await);
+    assert!(!live(store, &one.token, T0 + 1).await);
+    assert!(!live(store, &two.token, T0 + 1).await);
+    assert!(live(store, &bob.token, T0 + 1).await);
     let fresh = store.create_session("alice", T0 + 2, LIMITS).await.unwrap();
-    assert!(live(&store, &fresh.token, T0 + 3).await);
+    assert!(live(store, &fresh.token, T0 + 3).await);
 }
 
-#[tokio::test]
-async fn user_changes_apply_to_open_sessions() {
-    let dir = TempDir::new();
-    let store = store(&dir).await;
+pub async fn user_changes_apply_to_open_sessions(h: &impl Harness) {
+    let store = with_users(h).await;
     let s = store.create_session("alice", T0, LIMITS).await.unwrap();
-    let mut raw = connect(&dir).await;
-    sqlx::query("UPDATE users SET roles = 'admin\nops' WHERE name = 'alice'")
-        .execute(&mut raw)
-        .await
-        .unwrap();
+    h.exec("UPDATE users SET roles = 'admin\nops' WHERE name = 'alice'")
+        .await;
     let (_, user) = store
         .check_session(&s.token, T0 + 1, LIMITS)
         .await
@@ -231,26 +214,15 @@ async fn user_changes_apply_to_open_sessions() {
     assert_eq!(user.roles, roles(&["admin", "ops"]));
 
     // A disabled flag set behind the store's back still refuses the session.
-    sqlx::query("UPDATE users SET disabled = 1 WHERE name = 'alice'")
-        .execute(&mut raw)
-        .await
-        .unwrap();
-    assert!(!live(&store, &s.token, T0 + 2).await);
-    sqlx::query("UPDATE users SET disabled = 0 WHERE name = 'alice'")
-        .execute(&mut raw)
-        .await
-        .unwrap();
-    assert!(live(&store, &s.token, T0 + 3).await);
+    h.exec("UPDATE users SET disabled = TRUE WHERE name = 'alice'")
+        .await;
+    assert!(!live(store, &s.token, T0 + 2).await);
+    h.exec("UPDATE users SET disabled = FALSE WHERE name = 'alice'")
+        .await;
+    assert!(live(store, &s.token, T0 + 3).await);
 
-    // A session whose user row vanished (foreign keys off) is refused too.
-    sqlx::query("PRAGMA foreign_keys = OFF")
-        .execute(&mut raw)
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM users WHERE name = 'alice'")
-        .execute(&mut raw)
-        .await
-        .unwrap();
+    // A session whose user row vanished is refused too.
+    h.orphan_sessions("alice").await;
     assert_eq!(store.list_sessions(T0).await.unwrap().len(), 1);
-    assert!(!live(&store, &s.token, T0 + 4).await);
+    assert!(!live(store, &s.token, T0 + 4).await);
 }
