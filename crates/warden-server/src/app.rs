@@ -62,7 +62,13 @@ impl App {
         let upstream = (config.proxy.as_ref()).map(|p| Upstream::new(p, &config.identity_headers));
         let listener = redis.as_ref().map(|redis| {
             let secrets = authenticators.secrets();
-            redis.listen(Arc::new(move |event| secrets.forget(&event)))
+            redis.listen(Arc::new(move |event| {
+                if event == Revocation::All {
+                    // Sent after every (re)subscription: events may have been missed.
+                    tracing::info!("listening for revocations from other replicas");
+                }
+                secrets.forget(&event);
+            }))
         });
         Self {
             engine,
