@@ -64,8 +64,9 @@ pub async fn user(config: Config, command: UserCommand) -> anyhow::Result<ExitCo
             println!("added user `{name}`");
         }
         UserCommand::List => {
+            let users = store.list_users().await.map_err(fail)?;
             println!("{:<24} {:<9} ROLES", "NAME", "STATUS");
-            for u in store.list_users().await.map_err(fail)? {
+            for u in users {
                 let status = if u.disabled { "disabled" } else { "active" };
                 println!("{:<24} {status:<9} {}", u.name, u.roles.join(","));
             }
@@ -104,8 +105,9 @@ pub async fn key(config: Config, command: KeyCommand) -> anyhow::Result<ExitCode
             println!("{}", key.plaintext);
         }
         KeyCommand::List => {
+            let keys = store.list_api_keys().await.map_err(fail)?;
             println!("{:<14} {:<24} {:<8} ROLES", "ID", "NAME", "STATUS");
-            for k in store.list_api_keys().await.map_err(fail)? {
+            for k in keys {
                 let status = if k.revoked { "revoked" } else { "active" };
                 println!(
                     "{:<14} {:<24} {status:<8} {}",
@@ -132,11 +134,12 @@ pub async fn session(config: Config, command: SessionCommand) -> anyhow::Result<
     match command {
         SessionCommand::List => {
             let now = i64::try_from(warden_server::now_unix())?;
+            let sessions = store.list_sessions(now).await.map_err(fail)?;
             println!(
                 "{:<14} {:<24} {:<20} {:<20} EXPIRES",
                 "ID", "USER", "SIGNED IN", "LAST SEEN"
             );
-            for s in store.list_sessions(now).await.map_err(fail)? {
+            for s in sessions {
                 println!(
                     "{:<14} {:<24} {:<20} {:<20} {}",
                     s.id,
@@ -195,16 +198,6 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn timestamps_are_utc_civil_dates() {
-        assert_eq!(super::timestamp(0), "1970-01-01 00:00:00");
-        assert_eq!(super::timestamp(1_800_000_000), "2027-01-15 08:00:00");
-        assert_eq!(super::timestamp(951_782_400), "2000-02-29 00:00:00");
-    }
-}
-
 /// Runs `warden migrate`: brings the configured store's schema to this build's version.
 pub async fn migrate(config: Config) -> anyhow::Result<ExitCode> {
     use warden_core::config::StoreBackend;
@@ -226,4 +219,14 @@ pub async fn migrate(config: Config) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_are_utc_civil_dates() {
+        assert_eq!(super::timestamp(0), "1970-01-01 00:00:00");
+        assert_eq!(super::timestamp(1_800_000_000), "2027-01-15 08:00:00");
+        assert_eq!(super::timestamp(951_782_400), "2000-02-29 00:00:00");
+    }
 }

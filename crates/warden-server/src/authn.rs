@@ -9,7 +9,7 @@ use warden_core::jwt::{self, JwtPolicy};
 use warden_core::{AuthMethod, Authn, Credential, Identity, Rejection, TokenProblem};
 use warden_store::{AttemptKey, AttemptState, Revocation, SessionLimits, Store};
 
-use crate::cache::{SecretCache, TokenCache};
+use crate::cache::{SecretCache, SecretTag, TokenCache};
 use crate::clock;
 use crate::htpasswd::HtpasswdSource;
 use crate::keys::KeyProvider;
@@ -27,6 +27,9 @@ pub struct Authenticators {
     /// Password hashes in flight, at most one per core: argon2 takes 12 MiB and tens of ms
     /// each, so a burst waits here instead of exhausting memory and starving every answer.
     hashing: tokio::sync::Semaphore,
+    /// Longest wait for a hashing slot: the store's own timeout, so a queue behind a slow
+    /// store ends in a 503, not in a request that never answers.
+    slot_wait: std::time::Duration,
 }
 
 /// Verified tokens kept (about 30 MiB at most).
@@ -64,6 +67,7 @@ impl Authenticators {
             hashing: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             ),
+            slot_wait: config.store.timeout,
         })
     }
 
@@ -93,13 +97,20 @@ impl Authenticators {
                 let file = self.htpasswd.as_ref().map_or(0, |f| f.generation());
                 let file = file.to_string();
                 let parts = ["basic", file.as_str(), user.as_str(), password.as_str()];
+                let tag = self.secrets.tag(&parts);
+                if let Some(identity) = self.secrets.get(&tag, clock::now_millis()) {
+                    return Authn::Authenticated(identity);
+                }
                 let basic = async { (self.basic(user, password).await, None) };
-                let check = self.remembered(&parts, Some(&self.hashing), basic);
+                let check = self.remembered(tag, Some(&self.hashing), basic);
                 self.throttled(&keys, check).await
             }
             Credential::ApiKey(key) => {
-                let parts = ["api_key", key.as_str()];
-                let check = self.remembered(&parts, None, self.api_key(key));
+                let tag = self.secrets.tag(&["api_key", key.as_str()]);
+                if let Some(identity) = self.secrets.get(&tag, clock::now_millis()) {
+                    return Authn::Authenticated(identity);
+                }
+                let check = self.remembered(tag, None, self.api_key(key));
                 self.throttled(&[AttemptKey::Ip(client)], check).await
             }
             Credential::Session(token) => self.session(token, now).await.0,
@@ -127,25 +138,29 @@ impl Authenticators {
         verdict
     }
 
-    /// A success of the same secret check within the last half second is reused; only successes
-    /// are kept, so a flood of wrong guesses neither fills the cache nor skips the hashing.
+    /// Runs a secret check whose success was not found in the cache, and remembers a success
+    /// for half a second; only successes are kept, so a flood of wrong guesses neither fills the
+    /// cache nor skips the hashing. (A remembered success is answered before the throttle is
+    /// asked: it proved the secret moments ago, and it costs no hash and no shared round trip.)
     /// With a `gate`, the check waits for a slot and looks in the cache once more, so a burst
     /// of the same credentials pays for one hash, not one each.
     async fn remembered(
         &self,
-        parts: &[&str],
+        tag: SecretTag,
         gate: Option<&tokio::sync::Semaphore>,
         check: impl Future<Output = (Authn, Option<String>)>,
     ) -> Authn {
-        let tag = self.secrets.tag(parts);
         let epoch = self.secrets.epoch();
-        if let Some(identity) = self.secrets.get(&tag, clock::now_millis()) {
-            return Authn::Authenticated(identity);
-        }
         let _slot = match gate {
-            Some(gate) => match gate.acquire().await {
-                Ok(slot) => Some(slot),
-                Err(_) => return Authn::Unavailable,
+            Some(gate) => match tokio::time::timeout(self.slot_wait, gate.acquire()).await {
+                Ok(Ok(slot)) => Some(slot),
+                Ok(Err(_)) => return Authn::Unavailable,
+                Err(_) => {
+                    tracing::warn!(
+                        "no password-hashing slot within the store timeout; answering 503"
+                    );
+                    return Authn::Unavailable;
+                }
             },
             None => None,
         };

@@ -26,26 +26,26 @@ pub enum BackendError {
         why: String,
     },
     /// The backend answered, or failed to, in a way only an operator can fix.
-    #[error("`{key}`: {source}")]
+    #[error("`{key}`: {cause}")]
     Backend {
         /// The configuration key.
         key: &'static str,
-        /// The backend's error.
-        source: StoreError,
+        /// The backend's error (in the message, so not also a `source`).
+        cause: StoreError,
     },
 }
 
 impl BackendError {
     /// True when waiting may fix it (the backend is down or starting), so `serve` keeps going.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Backend { source, .. } if source.is_transient())
+        matches!(self, Self::Backend { cause, .. } if cause.is_transient())
     }
 }
 
 /// The store the configuration names; PostgreSQL is not contacted yet.
 pub async fn store(config: &Config) -> Result<Arc<dyn Store>, BackendError> {
     let key = "store.url";
-    let at = |source| BackendError::Backend { key, source };
+    let at = |cause| BackendError::Backend { key, cause };
     match &config.store.backend {
         StoreBackend::Sqlite(file) => Ok(Arc::new(SqliteStore::open_file(file).await.map_err(at)?)),
         StoreBackend::Postgres(url) => Ok(Arc::new(postgres(url, &config.store)?)),
@@ -56,7 +56,7 @@ pub async fn store(config: &Config) -> Result<Arc<dyn Store>, BackendError> {
 pub fn postgres(url: &UrlSetting, config: &StoreConfig) -> Result<PgStore, BackendError> {
     let key = store_key(url);
     let url = resolve(url, key)?;
-    PgStore::new(&url, config.timeout).map_err(|source| BackendError::Backend { key, source })
+    PgStore::new(&url, config.timeout).map_err(|cause| BackendError::Backend { key, cause })
 }
 
 /// The setting that names the store, for messages.
@@ -100,7 +100,7 @@ pub fn redis(config: &Config) -> Result<Option<Arc<RedisState>>, BackendError> {
         timeout: config.state.timeout,
         limits: attempt_limits(config),
     };
-    let state = RedisState::new(spec).map_err(|source| BackendError::Backend { key, source })?;
+    let state = RedisState::new(spec).map_err(|cause| BackendError::Backend { key, cause })?;
     Ok(Some(Arc::new(state)))
 }
 
@@ -157,23 +157,23 @@ fn read_first_line(path: &Path) -> Result<String, String> {
 pub async fn first_contact(
     store: &Arc<dyn Store>,
     redis: Option<&Arc<RedisState>>,
-    config: &StoreConfig,
+    config: &Config,
 ) -> Result<(), BackendError> {
-    if let StoreBackend::Postgres(url) = &config.backend {
+    if let StoreBackend::Postgres(url) = &config.store.backend {
         let key = store_key(url);
-        if let Err(source) = store.ping().await {
-            let error = BackendError::Backend { key, source };
+        if let Err(cause) = store.ping().await {
+            let error = BackendError::Backend { key, cause };
             if !error.is_transient() {
                 return Err(error);
             }
             tracing::error!(error = %error, "store unreachable; answering 503 until it is back");
         }
     }
-    if let Some(redis) = redis
-        && let Err(source) = redis.ping().await
+    if let (Some(redis), StateBackend::Redis { urls, cluster }) = (redis, &config.state.backend)
+        && let Err(cause) = redis.ping().await
     {
-        let key = "state.url";
-        let error = BackendError::Backend { key, source };
+        let key = state_key(urls, *cluster);
+        let error = BackendError::Backend { key, cause };
         if !error.is_transient() {
             return Err(error);
         }

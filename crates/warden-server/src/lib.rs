@@ -52,7 +52,7 @@ pub fn tls_acceptor(config: &Config) -> Result<Option<tokio_rustls::TlsAcceptor>
 pub async fn build_app(config: Config) -> Result<SharedApp, StartError> {
     let store = backends::store(&config).await?;
     let redis = backends::redis(&config)?;
-    backends::first_contact(&store, redis.as_ref(), &config.store).await?;
+    backends::first_contact(&store, redis.as_ref(), &config).await?;
     let attempts = backends::attempts(&config, redis.as_ref());
     let authenticators = authn::Authenticators::new(&config, store, attempts).await?;
     Ok(Arc::new(App::new(

@@ -42,6 +42,10 @@ pub enum StoreError {
     /// A call to a backend took longer than its timeout.
     #[error("{0} did not answer within {1} ms")]
     Timeout(&'static str, u64),
+    /// A backend was found unreachable moments ago; the call was not tried (it is retried
+    /// within half a second).
+    #[error("{0} is unreachable")]
+    Unreachable(&'static str),
     /// A backend URL cannot be used (the message names what is wrong, never the password).
     #[error("invalid url: {0}")]
     Url(String),
@@ -58,6 +62,7 @@ impl StoreError {
             Self::Database(_)
                 | Self::Redis(_)
                 | Self::Timeout(..)
+                | Self::Unreachable(_)
                 | Self::Io(_)
                 | Self::SchemaVersion(_)
                 | Self::Url(_)
@@ -68,7 +73,7 @@ impl StoreError {
     /// false for what only an operator can fix (bad credentials, bad URL, newer schema).
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Timeout(..) | Self::Io(_) => true,
+            Self::Timeout(..) | Self::Unreachable(_) | Self::Io(_) => true,
             Self::Database(e) => {
                 matches!(
                     e,
@@ -120,6 +125,8 @@ mod tests {
         assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
         assert!(StoreError::Io(std::io::Error::other("disk")).is_unavailable());
         assert!(StoreError::SchemaVersion(2).is_unavailable());
+        assert!(StoreError::Unreachable("postgresql").is_unavailable());
+        assert!(StoreError::Unreachable("postgresql").is_transient());
         assert!(!StoreError::UnknownUser("a".into()).is_unavailable());
         assert!(!StoreError::Hash("x".into()).is_unavailable());
         assert!(!StoreError::Random.is_unavailable());

@@ -6,6 +6,7 @@
 
 pub mod api_key;
 pub mod attempts;
+mod breaker;
 pub mod clock;
 mod error;
 pub mod htpasswd;

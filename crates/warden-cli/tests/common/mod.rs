@@ -10,6 +10,7 @@ pub mod h2c;
 pub mod http;
 pub mod jwks;
 pub mod proxied;
+pub mod services;
 pub mod shapes;
 pub mod tokens;
 pub mod upstream;

@@ -14,6 +14,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::sync::OnceCell;
 
+use crate::breaker::Breaker;
 use crate::{
     ApiKeyRecord, NewApiKey, NewSession, SessionLimits, SessionRecord, Store, StoreError,
     UserRecord,
@@ -32,6 +33,8 @@ pub struct PgStore {
     timeout: Duration,
     /// Set once a migration has succeeded; left empty by a failure, so the next call retries.
     migrated: Arc<OnceCell<()>>,
+    /// Fails calls at once while PostgreSQL was just found unreachable.
+    breaker: Arc<Breaker>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -69,6 +72,7 @@ impl PgStore {
             pool,
             timeout,
             migrated: Arc::new(OnceCell::new()),
+            breaker: Arc::new(Breaker::new(timeout)),
         })
     }
 
@@ -110,8 +114,22 @@ impl PgStore {
         .await
     }
 
-    /// Fails with `Timeout` when `work` (pool wait included) outlasts the timeout.
+    /// Fails with `Timeout` when `work` (pool wait included) outlasts the timeout, and with
+    /// `Unreachable` at once while PostgreSQL was just found down.
     async fn bounded<T>(
+        &self,
+        work: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        if !self.breaker.admit() {
+            return Err(StoreError::Unreachable(BACKEND));
+        }
+        let result = self.timed(work).await;
+        let reachable = !matches!(&result, Err(e) if e.is_transient());
+        self.breaker.record(reachable);
+        result
+    }
+
+    async fn timed<T>(
         &self,
         work: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
