@@ -213,7 +213,10 @@ fn denied_requests_never_reach_the_upstream() {
     assert_eq!(warden.get("/nowhere", &[]).status, 403);
 
     let r = warden.get("/.warden/health", &[]);
-    assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, "ok\nstore (sqlite): up\n")
+    );
     let r = warden.get("/.warden/login", &[("Accept", BROWSER_ACCEPT)]);
     assert_eq!((r.status, r.header("content-type")), (200, Some(HTML)));
     assert_eq!(warden.get("/.warden/elsewhere", &[]).status, 404);

@@ -79,6 +79,7 @@ mod tests {
         assert!(!breaker.admit(), "fails fast right after a failure");
         // Pretend the window has passed.
         breaker.down_until.store(1, Ordering::Release);
+        std::thread::sleep(Duration::from_millis(2));
         assert!(breaker.admit(), "one probe goes");
         assert!(!breaker.admit(), "only one");
         breaker.record(true);
