@@ -976,11 +976,11 @@ calls per req" the machine-wide delta of EVALSHA calls in `INFO commandstats`.
                        f"{big.data['p50_ms']:.2f} ms against bare hyper's "
                        f"{medians} ms.")
         if big and big.redis_calls / max(big.data["done"], 1) >= 0.9:
-            out.append(f"Every API-key request made a Redis script call ({big.redis_calls / max(big.data['done'], 1):.2f} "
-                       "per request in part 3, machine-wide count): warden asks the failed-attempt state whether the "
-                       "client IP is blocked (`retry_after` in `throttled`, crates/warden-server/src/authn.rs), and "
-                       "the code asks before it looks in the success cache, so on replicas even a remembered API key (or Basic "
-                       "credential) costs a Redis round trip; session cookies and JWTs do not.")
+            out.append(f"Every uncached API-key request made a Redis script call ({big.redis_calls / max(big.data['done'], 1):.2f} "
+                       "per request in part 3, machine-wide count): before a key is looked up, warden asks the "
+                       "failed-attempt state whether the client IP is blocked (`retry_after` in `throttled`, "
+                       "crates/warden-server/src/authn.rs), so a blocked client costs no store lookup. A key "
+                       "remembered from the last 500 ms is answered before that question and costs no round trip.")
         if big:
             out.append("From the code, not measured apart: the PostgreSQL pool is built with "
                        "`test_before_acquire(true)` (crates/warden-store/src/postgres/mod.rs), so an uncached check "
