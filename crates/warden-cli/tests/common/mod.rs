@@ -291,7 +291,12 @@ pub fn spawn_serve(config: &Path, json: bool) -> std::process::Child {
 impl Warden {
     /// Starts the server and waits (up to 20 s) for its "listening" log line.
     pub fn start(env: Env) -> Self {
-        let mut child = spawn_serve(&env.config, true);
+        let child = spawn_serve(&env.config, true);
+        Self::from_child(env, child)
+    }
+
+    /// Waits (up to 20 s) for a spawned server's "listening" log line; stderr must be piped.
+    pub fn from_child(env: Env, mut child: std::process::Child) -> Self {
         let stderr = child.stderr.take().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel::<String>();

@@ -6,15 +6,13 @@
 //! The Redis helpers follow `crates/warden-store/tests/common/redis.rs`; the test crates are
 //! separate, so they are repeated here.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{Env, TestDir, Warden, listening};
+use super::{Env, TestDir, Warden};
 
 /// Where the machine's PostgreSQL is unless `WARDEN_TEST_PG_URL` says otherwise.
 const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -550,43 +548,8 @@ fn spawn_serve_env(config: &Path, vars: &[(&str, &str)]) -> Child {
 
 /// Like [`Warden::start`], with extra environment variables for the server.
 pub fn serve_with_env(env: Env, vars: &[(&str, &str)]) -> Warden {
-    let mut child = spawn_serve_env(&env.config, vars);
-    let stderr = child.stderr.take().unwrap();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = mpsc::channel::<String>();
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            sink.lock().unwrap().push(line.clone());
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let addr = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                if let Some(addr) = listening(&line) {
-                    break addr;
-                }
-            }
-            Err(e) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "warden did not report listening ({e}); stderr:\n{}",
-                    log.lock().unwrap().join("\n")
-                );
-            }
-        }
-    };
-    Warden {
-        child,
-        addr,
-        log,
-        env,
-    }
+    let child = spawn_serve_env(&env.config, vars);
+    Warden::from_child(env, child)
 }
 
 /// Runs `warden serve` expecting it to stop by itself within 20 s: its exit status and
