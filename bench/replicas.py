@@ -4,30 +4,27 @@ against one, and one million API keys in PostgreSQL. One run, loopback only.
 
     python3 bench/replicas.py --write    # about 5 minutes; prints the tables, writes BENCHMARKS.md's "Replicas"
     python3 bench/replicas.py --quick    # 1 s x 1 run, 10 000 keys: a smoke test (writes nothing)
-    python3 bench/replicas.py client …   # (internal) the fixed-rate API-key client of part 3
 
 1. Session cookie on /private/x: the same configuration on SQLite + in-process state, and on
    PostgreSQL (fresh schema) + Redis (fresh prefix); bare hyper for context. wrk -c64.
 2. The cached-JWT scenario of run.py on one warden (CPU 0, wrk on CPU 1) and on two wardens
    (CPU 0 and CPU 1, the load split over both, the two wrk processes free on both CPUs).
 3. 1 000 000 API keys COPY'd into PostgreSQL, every request a different key at a fixed rate
-   (this file's own asyncio client, open loop, pinned to CPU 1): p99 of an uncached key check,
+   (bench's `fixed-rate` client, open loop, pinned to CPU 1): p99 of an uncached key check,
    and warden's RSS against the same run on 1 000 keys.
 
 Builds on run.py (its processes, pinning, wrk, CPU accounting and JWT preparation); work files
 in bench/work/replicas/; the schemas and Redis prefixes it creates are dropped at the end.
 Needs what run.py needs, plus psql, redis-cli and ss, a PostgreSQL (trust auth, user postgres,
-database test) and a Redis on this machine. Python standard library only.
+database test) and a Redis on this machine. Python standard library only; part 3's load client
+is bench's `fixed-rate` binary.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
-import collections
 import concurrent.futures
-import gc
 import hashlib
 import http.client
 import json
@@ -222,103 +219,6 @@ def healthy(port: int) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Part 3's load: every request a different key, at a fixed rate (open loop).
-
-
-def pct(xs: list[float], p: float) -> float:
-    if not xs:
-        return 0.0
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs) + 0.5) - 1))]
-
-
-async def fixed_rate(a) -> dict:
-    """Sends request i when it is due (start + i / rate) on the first idle keep-alive
-    connection, waiting for one if all are busy (that wait counts: a slow server cannot slow
-    the schedule down). Latency is taken from the moment the client was ready to send, i.e.
-    when its timer fired (asyncio's wake-ups are ~1 ms grained; that lateness is reported
-    apart), and also from the wire write alone."""
-    loop = asyncio.get_running_loop()
-    with open(a.keys) as f:
-        keys = [line.strip() for i, line in enumerate(f) if a.offset <= i < a.offset + a.count]
-    if not keys:
-        raise SystemExit("no keys")
-    host = f"127.0.0.1:{a.port}"
-    reqs = [f"GET {a.path} HTTP/1.1\r\nHost: {host}\r\n{a.header}: {k}\r\n\r\n".encode() for k in keys]
-    idle: asyncio.Queue = asyncio.Queue()
-    for _ in range(a.conns):
-        idle.put_nowait(await asyncio.open_connection("127.0.0.1", a.port))
-    total = int(a.rate * a.seconds)
-    from_ready, from_write, late = [], [], []
-    codes: collections.Counter = collections.Counter()
-    errors = 0
-    tasks = []
-
-    async def one(conn, req: bytes, ready: float) -> None:
-        nonlocal errors
-        reader, writer = conn
-        try:
-            writer.write(req)
-            wrote = loop.time()
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = re.search(rb"\r\ncontent-length:\s*(\d+)", head, re.I)
-            if length and int(length.group(1)):
-                await reader.readexactly(int(length.group(1)))
-            elif re.search(rb"\r\ntransfer-encoding:\s*chunked", head, re.I):
-                raise ValueError("chunked answer")
-            done = loop.time()
-            codes[head[9:12].decode()] += 1
-            from_ready.append(done - ready)
-            from_write.append(done - wrote)
-            if re.search(rb"\r\nconnection:\s*close", head, re.I):
-                raise ConnectionError("server closed")
-        except (OSError, asyncio.IncompleteReadError, ValueError, ConnectionError):
-            errors += 1
-            writer.close()
-            conn = await asyncio.open_connection("127.0.0.1", a.port)
-        idle.put_nowait(conn)
-
-    gc.disable()
-    start = loop.time() + 0.05
-    for i in range(total):
-        due = start + i / a.rate
-        now = loop.time()
-        if due > now:
-            await asyncio.sleep(due - now)
-        ready = loop.time()
-        late.append(ready - due)
-        conn = await idle.get()
-        tasks.append(asyncio.create_task(one(conn, reqs[i % len(reqs)], ready)))
-    _, pending = await asyncio.wait(tasks, timeout=5) if tasks else (None, [])
-    elapsed = loop.time() - start
-    ms = lambda xs, p: pct(xs, p) * 1000  # noqa: E731
-    return {
-        "sent": total, "done": len(from_ready), "codes": dict(codes), "errors": errors,
-        "unfinished": len(pending), "distinct_keys": min(total, len(keys)), "seconds": elapsed,
-        "rps": len(from_ready) / elapsed,
-        "p50_ms": ms(from_ready, 50), "p90_ms": ms(from_ready, 90), "p99_ms": ms(from_ready, 99),
-        "p999_ms": ms(from_ready, 99.9), "max_ms": max(from_ready, default=0) * 1000,
-        "p99_write_ms": ms(from_write, 99), "p50_write_ms": ms(from_write, 50),
-        "late_p99_ms": ms(late, 99), "late_max_ms": max(late, default=0) * 1000,
-    }
-
-
-def client_main(argv: list[str]) -> None:
-    ap = argparse.ArgumentParser(prog="replicas.py client")
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--path", default="/private/x")
-    ap.add_argument("--header", default=KEY_HEADER)
-    ap.add_argument("--keys", required=True, help="file of plaintext keys, one a line")
-    ap.add_argument("--offset", type=int, default=0)
-    ap.add_argument("--count", type=int, required=True, help="keys used (cycled if fewer than requests)")
-    ap.add_argument("--rate", type=float, required=True)
-    ap.add_argument("--seconds", type=float, required=True)
-    ap.add_argument("--conns", type=int, default=32)
-    a = ap.parse_args(argv)
-    print(json.dumps(asyncio.run(fixed_rate(a))), flush=True)
-
-
-# --------------------------------------------------------------------------------------------
 # The benchmark.
 
 
@@ -371,10 +271,11 @@ class ReplicaBench:
             if not shutil.which(tool):
                 die(f"{tool} not found (Debian: apt-get install -y postgresql-client redis-tools iproute2)")
         if not self.a.no_build:
-            log("building warden (release) and the bench helpers (baseline, mint)…")
+            log("building warden (release) and the bench helpers (baseline, mint, fixed-rate)…")
             base.run(["cargo", "build", "--release", "--quiet", "-p", "warden-cli"], cwd=ROOT)
-            base.run(["cargo", "build", "--release", "--quiet", "--bin", "baseline", "--bin", "mint"], cwd=BENCH)
-        for exe in [base.WARDEN, base.BIN / "baseline", base.BIN / "mint"]:
+            base.run(["cargo", "build", "--release", "--quiet", "--bin", "baseline", "--bin", "mint", "--bin", "fixed-rate"],
+                     cwd=BENCH)
+        for exe in [base.WARDEN, base.BIN / "baseline", base.BIN / "mint", base.BIN / "fixed-rate"]:
             if not exe.exists():
                 die(f"{exe} not built")
         try:
@@ -620,7 +521,7 @@ class ReplicaBench:
         port = b.port(name)
 
         def client(off, cnt, seconds):
-            return [sys.executable, str(Path(__file__).resolve()), "client", "--port", str(port),
+            return [str(base.BIN / "fixed-rate"), "--port", str(port),
                     "--keys", str(plain), "--offset", str(off), "--count", str(cnt), "--rate", str(a.rate),
                     "--seconds", str(seconds), "--conns", str(a.conns)]
 
@@ -911,14 +812,14 @@ revoked, created_at` as `warden key create` writes them) COPY'd into a fresh sch
 after a {min(2, a.key_seconds)} s warm-up on other keys and a 1 s pause (longer than the 500 ms
 success cache).
 
-The load generator is this script's own client (`replicas.py client`, asyncio, pinned to CPU 1):
-wrk cannot hold a rate, oha cannot vary a header per request, and wrk2 is not in Debian. It is
-open loop: request *i* is due at start + *i*/rate and goes out on the first idle one of
-{a.conns} keep-alive connections; when all are busy it waits, and that wait counts. Latency is
-measured from the moment the client was ready to send (its timer fired: asyncio wakes up on a
-~1 ms grain, so that lateness is shown apart, not charged to warden) to the last byte of the
-answer; "wire only" is from the write. The bare hyper row is the same client at the same rate:
-the floor this VM, loopback and a Python client put under any server. "PostgreSQL CPU per req"
+The load generator is bench's own client (`bench/src/bin/fixed-rate.rs`, plain threads,
+pinned to CPU 1): wrk cannot hold a rate, oha cannot vary a header per request, and wrk2 is not
+in Debian. It is open loop: request *i* is due at start + *i*/rate and goes out on the first
+idle one of {a.conns} keep-alive connections; when all are busy it waits, and that wait counts.
+Latency runs from the due time to the last byte of the answer (coordinated omission
+corrected; the scheduler sleeps with `nanosleep`, and its own lateness is shown apart); "wire
+only" is from the write. The bare hyper row is the same client at the same rate: the floor this
+VM and loopback put under any server. "PostgreSQL CPU per req"
 is the CPU time of the backends serving warden's connections (found with `ss -tnp`); "`api_keys`
 lookups per req" the index scans of the run's schema (`pg_stat_user_tables`, read after warden
 exited, warm-up included); "Redis script
@@ -1005,9 +906,6 @@ def write_section(text: str) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "client":
-        client_main(sys.argv[2:])
-        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default 5)")
     ap.add_argument("--runs", type=int, default=5, help="rounds in parts 1 and 2, median (default 5)")
