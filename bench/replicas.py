@@ -72,9 +72,13 @@ def psql(sql: str, schema: str | None = None, **kw) -> str:
     return base.run(cmd, env=env, capture_output=True, text=True, **kw).stdout.strip()
 
 
+PG_SSLMODE: str | None = None  # --pg-sslmode: appended to every URL warden gets
+
+
 def pg_url(schema: str) -> str:
     options = urllib.parse.quote(f"-c search_path={schema}", safe="")
-    return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}?options={options}"
+    ssl = f"&sslmode={PG_SSLMODE}" if PG_SSLMODE else ""
+    return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}?options={options}{ssl}"
 
 
 def redis_cli(*args: str) -> str:
@@ -915,6 +919,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=1000, help="API-key requests per second (default 1000)")
     ap.add_argument("--key-seconds", type=int, default=30, help="seconds of the API-key runs (default 30)")
     ap.add_argument("--conns", type=int, default=32, help="keep-alive connections of the API-key client (default 32)")
+    ap.add_argument("--pg-sslmode", help="sslmode in warden's PostgreSQL URLs (default: none, libpq's prefer)")
     ap.add_argument("--quick", action="store_true", help="1 s x 1 run, 10 000 keys: a smoke test")
     ap.add_argument("--only", default="sessions,replicas,keys", help="parts to run (default all three)")
     ap.add_argument("--no-build", action="store_true", help="use the binaries already built")
@@ -922,6 +927,8 @@ def main() -> None:
     a = ap.parse_args()
     if a.quick:
         a.duration, a.runs, a.warmup, a.keys, a.key_seconds = 1, 1, 1, 10_000, 1
+    global PG_SSLMODE
+    PG_SSLMODE = a.pg_sslmode
     parts = set(a.only.split(","))
     command = "python3 bench/replicas.py" + "".join(f" {x}" for x in sys.argv[1:])
     rb = ReplicaBench(a)
