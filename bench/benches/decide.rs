@@ -57,6 +57,8 @@ fn identity() -> Identity {
         roles: vec!["admin".into()],
         scopes: Vec::new(),
         method: AuthMethod::Jwt,
+        acr: None,
+        auth_time: None,
     }
 }
 
@@ -72,7 +74,7 @@ fn decide(engine: &Engine, uri: &Uri, headers: &HeaderMap) -> (warden_core::Requ
     let facts = facts::read(parts, engine.config(), ForwardSource::Forwarded);
     let decision = match engine.begin(&facts) {
         Step::Decided(d) => d,
-        Step::Authenticate(pending) => engine.finish(pending, Authn::Authenticated(identity())),
+        Step::Authenticate(pending) => engine.finish(pending, Authn::Authenticated(identity()), 0),
     };
     (facts, decision)
 }

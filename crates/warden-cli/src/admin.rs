@@ -140,10 +140,15 @@ pub async fn session(config: Config, command: SessionCommand) -> anyhow::Result<
                 "ID", "USER", "SIGNED IN", "LAST SEEN"
             );
             for s in sessions {
+                // A provider's subject is not a local user: say whose it is.
+                let user = match &s.provider {
+                    Some(provider) => format!("{} ({provider})", s.user),
+                    None => s.user.clone(),
+                };
                 println!(
                     "{:<14} {:<24} {:<20} {:<20} {}",
                     s.id,
-                    s.user,
+                    user,
                     timestamp(s.created_at),
                     timestamp(s.last_seen),
                     timestamp(s.expires_at)

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
-use warden_core::{Config, Flavour, Verdict};
+use warden_core::{Config, Deny, Flavour, Verdict};
 
 use crate::cli::CheckArgs;
 
@@ -35,15 +35,21 @@ pub async fn run(config: Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     match identity {
         Some(id) => println!(
-            "identity: {} via {} (roles: {}; scopes: {})",
+            "identity: {} via {} (roles: {}; scopes: {}; acr: {}; auth_time: {})",
             id.subject,
             id.method,
             id.roles.join(","),
-            id.scopes.join(" ")
+            id.scopes.join(" "),
+            id.acr.as_deref().unwrap_or("-"),
+            id.auth_time
+                .map_or_else(|| "-".to_owned(), |t| t.to_string()),
         ),
         None => println!("identity: (none)"),
     }
     println!("decision: {decision}");
+    if let Verdict::Deny(Deny::StepUp { acr, max_age, .. }) = &eval.decision.verdict {
+        println!("needs:    {}", step_up_needs(acr, *max_age));
+    }
     println!("status:   {}", eval.outcome.status);
     for (name, value) in &eval.outcome.headers {
         println!("  {name}: {}", value.to_str().unwrap_or("<binary>"));
@@ -52,6 +58,18 @@ pub async fn run(config: Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
         println!("body:\n{}", eval.outcome.body.trim_end());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a step-up rule asks, in words: a sign-in again can meet it, a new role cannot.
+fn step_up_needs(acr: &[String], max_age: Option<u64>) -> String {
+    let mut needs = Vec::new();
+    if !acr.is_empty() {
+        needs.push(format!("acr one of {}", acr.join(", ")));
+    }
+    if let Some(seconds) = max_age {
+        needs.push(format!("a sign-in within the last {seconds} s"));
+    }
+    format!("{} (sign in again to meet it)", needs.join(" and "))
 }
 
 fn headers(raw: &[String]) -> anyhow::Result<HeaderMap> {

@@ -190,7 +190,10 @@ fn migrate_reports_the_version_change_and_is_then_a_no_op() {
         "SELECT string_agg(table_name, ',' ORDER BY table_name) \
          FROM information_schema.tables WHERE table_schema = current_schema()",
     );
-    assert_eq!(tables, "api_keys,sessions,users,warden_schema");
+    assert_eq!(
+        tables,
+        "api_keys,federated_sessions,oidc_pending,sessions,users,warden_schema"
+    );
     let out = env.cli(&["migrate"], None).ok();
     assert_eq!(
         out.stdout,

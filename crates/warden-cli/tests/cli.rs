@@ -282,6 +282,35 @@ fn check_explains_denied_requests() {
 }
 
 #[test]
+fn check_explains_a_step_up() {
+    let rule = "[[rule]]\nname = \"payments\"\npath = \"/payments/**\"\nrequire = { acr = [\"mfa\"], max_age = 300 }\n";
+    let env = Env::new(&(standard_config() + rule));
+    let mut claims = common::tokens::claims("alice", &["admin"], "");
+    claims["acr"] = "pwd".into();
+    claims["auth_time"] = (common::tokens::now() - 60).into();
+    let t = common::tokens::mint(common::tokens::Signer::Es256, &claims);
+    let auth = format!("Authorization: Bearer {t}");
+    let out = env
+        .cli(&["check", "GET", "/payments/1", "-H", &auth], None)
+        .ok();
+    let s = &out.stdout;
+    assert_eq!(field(s, "rule"), Some("payments"), "{s}");
+    let identity = field(s, "identity").unwrap_or_default();
+    assert!(identity.contains("acr: pwd; auth_time: "), "{s}");
+    assert_eq!(field(s, "decision"), Some("deny (insufficient_acr)"), "{s}");
+    assert_eq!(
+        field(s, "needs"),
+        Some("acr one of mfa and a sign-in within the last 300 s (sign in again to meet it)"),
+        "{s}"
+    );
+    assert_eq!(field(s, "status"), Some("401 Unauthorized"), "{s}");
+    assert!(
+        s.contains(r#"  www-authenticate: Bearer realm="example", error="insufficient_user_authentication", error_description="a stronger authentication is required", acr_values="mfa", max_age="300""#),
+        "{s}"
+    );
+}
+
+#[test]
 fn user_commands() {
     let env = Env::new(&standard_config());
     env.add_user("bob", "pw", &[]);

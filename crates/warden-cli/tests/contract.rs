@@ -2,14 +2,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod contract_rows;
 
 use std::collections::HashSet;
 
 use common::tokens::{Signer, claims, mint, now, token};
 use common::*;
+use contract_rows::*;
 
 /// Rules beyond the standard four, for hiding, closing, scheme subsets, any-of roles,
-/// all-of scopes and hosts.
+/// all-of scopes, hosts and step-up (RFC 9470).
 const EXTRA_RULES: &str = r#"
 [[rule]]
 name = "secret"
@@ -53,197 +55,19 @@ name = "api-host"
 host = "api.example.com"
 path = "/v1/**"
 allow = "anyone"
+[[rule]]
+name = "payments"
+path = "/payments/**"
+require = { acr = ["mfa", "phr"] }
+[[rule]]
+name = "settings"
+path = "/settings/**"
+require = { roles = ["admin"], max_age = 300 }
+[[rule]]
+name = "wire"
+path = "/wire/**"
+require = { acr = ["mfa"], max_age = 300 }
 "#;
-
-/// The identity an allow must carry: subject, roles, scopes, method.
-type Ident = (&'static str, &'static str, &'static str, &'static str);
-
-struct Row {
-    name: &'static str,
-    method: &'static str,
-    target: String,
-    headers: Vec<(String, String)>,
-    status: u16,
-    challenges: Vec<&'static str>,
-    /// Expected `Content-Type` of a denial (allows have an empty body).
-    content_type: &'static str,
-    /// Expected problem `code` of a denial.
-    code: &'static str,
-    /// Expected identity of an allow.
-    identity: Option<Ident>,
-}
-
-fn headers(h: &[(&str, &str)]) -> Vec<(String, String)> {
-    h.iter()
-        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn deny(
-    name: &'static str,
-    method: &'static str,
-    target: &str,
-    h: &[(&str, &str)],
-    status: u16,
-    challenges: &[&'static str],
-    content_type: &'static str,
-    code: &'static str,
-) -> Row {
-    Row {
-        name,
-        method,
-        target: target.to_owned(),
-        headers: headers(h),
-        status,
-        challenges: challenges.to_vec(),
-        content_type,
-        code,
-        identity: None,
-    }
-}
-
-fn allow(
-    name: &'static str,
-    method: &'static str,
-    target: &str,
-    h: &[(&str, &str)],
-    identity: Ident,
-) -> Row {
-    Row {
-        name,
-        method,
-        target: target.to_owned(),
-        headers: headers(h),
-        status: 200,
-        challenges: Vec::new(),
-        content_type: "",
-        code: "",
-        identity: Some(identity),
-    }
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        431 => "Request Header Fields Too Large",
-        503 => "Service Unavailable",
-        _ => "?",
-    }
-}
-
-/// Every mismatch between a row and the answer.
-fn check(row: &Row, r: &Response) -> Vec<String> {
-    let mut bad = Vec::new();
-    let mut expect = |ok: bool, what: String| {
-        if !ok {
-            bad.push(what);
-        }
-    };
-    expect(
-        r.status == row.status,
-        format!("status {} (want {})", r.status, row.status),
-    );
-    let got = r.challenges();
-    expect(
-        got == row.challenges,
-        format!("WWW-Authenticate {got:?} (want {:?})", row.challenges),
-    );
-    if r.status == 401 {
-        expect(!got.is_empty(), "a 401 without WWW-Authenticate".into());
-    }
-    expect(
-        r.header("cache-control") == Some("no-store"),
-        format!("Cache-Control {:?}", r.header("cache-control")),
-    );
-    let id = r.decision();
-    expect(!id.is_empty(), "no X-Warden-Decision".into());
-    expect(
-        r.header("content-length") == Some(&r.body.len().to_string()),
-        format!(
-            "Content-Length {:?} for a {}-byte body",
-            r.header("content-length"),
-            r.body.len()
-        ),
-    );
-    expect(
-        r.header("retry-after").is_none(),
-        "Retry-After on a non-503".into(),
-    );
-    if let Some((sub, roles, scopes, method)) = row.identity {
-        expect(r.body.is_empty(), format!("allow body {:?}", r.body));
-        for (name, want) in [
-            ("x-auth-subject", sub),
-            ("x-auth-roles", roles),
-            ("x-auth-scopes", scopes),
-            ("x-auth-method", method),
-        ] {
-            expect(
-                r.all(name) == [want],
-                format!("{name} {:?} (want [{want:?}])", r.all(name)),
-            );
-        }
-        return bad;
-    }
-    for name in [
-        "x-auth-subject",
-        "x-auth-roles",
-        "x-auth-scopes",
-        "x-auth-method",
-    ] {
-        expect(r.header(name).is_none(), format!("{name} on a denial"));
-    }
-    expect(
-        r.header("content-type") == Some(row.content_type),
-        format!(
-            "Content-Type {:?} (want {:?})",
-            r.header("content-type"),
-            row.content_type
-        ),
-    );
-    let leaked = leaks(&r.body);
-    expect(
-        leaked.is_empty(),
-        format!("body leaks {leaked:?}: {}", r.body),
-    );
-    expect(
-        r.body.contains(&id),
-        format!("body does not name decision {id}"),
-    );
-    if row.content_type == PROBLEM {
-        let Ok(p) = serde_json::from_str::<serde_json::Value>(&r.body) else {
-            bad.push(format!("problem body is not JSON: {:?}", r.body));
-            return bad;
-        };
-        let s = |k: &str| p[k].as_str().unwrap_or("<missing>").to_owned();
-        expect(p["type"].is_string(), format!("type {:?}", p["type"]));
-        expect(
-            s("title") == reason(row.status),
-            format!("title {:?}", s("title")),
-        );
-        expect(
-            p["status"].as_u64() == Some(u64::from(r.status)),
-            format!("problem status {} vs HTTP {}", p["status"], r.status),
-        );
-        expect(!s("detail").is_empty(), "no detail".into());
-        expect(
-            s("code") == row.code,
-            format!("code {:?} (want {:?})", s("code"), row.code),
-        );
-        expect(
-            s("instance") == format!("urn:warden:decision:{id}"),
-            format!("instance {:?} vs decision {id}", s("instance")),
-        );
-        expect(
-            s("decision_id") == id,
-            format!("decision_id {:?} vs {id}", s("decision_id")),
-        );
-    }
-    bad
-}
 
 fn big(prefix: &str) -> String {
     format!("{prefix}{}", "a".repeat(9 * 1024))
@@ -265,6 +89,12 @@ struct Fx {
     key: String,
     key_bearer: String,
     revoked: String,
+    /// Signed in with a password (`acr` `pwd`) a minute ago.
+    pwd_recent: String,
+    /// Signed in with `mfa` an hour ago.
+    mfa_old: String,
+    /// Signed in with `mfa` ten seconds ago.
+    mfa_recent: String,
 }
 
 const ALICE: Ident = ("alice", "admin,ops", "orders:write orders:read", "jwt");
@@ -274,6 +104,12 @@ const CAROL: Ident = ("carol", "admin", "", "basic");
 const UNKNOWN_KEY: &str = "wdn_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 const BILLING_SCOPE: &str =
     r#"Bearer realm="example", error="insufficient_scope", scope="billing:read billing:write""#;
+const STEP_UP_ACR: &str = r#"Bearer realm="example", error="insufficient_user_authentication", error_description="a stronger authentication is required", acr_values="mfa phr""#;
+const STEP_UP_AGE: &str = r#"Bearer realm="example", error="insufficient_user_authentication", error_description="a more recent authentication is required", max_age="300""#;
+const STEP_UP_WIRE_ACR: &str = r#"Bearer realm="example", error="insufficient_user_authentication", error_description="a stronger authentication is required", acr_values="mfa", max_age="300""#;
+const STEP_UP_WIRE_AGE: &str = r#"Bearer realm="example", error="insufficient_user_authentication", error_description="a more recent authentication is required", acr_values="mfa", max_age="300""#;
+const STEPPED: Ident = ("alice", "admin", "", "jwt");
+const SU: &str = "insufficient_user_authentication";
 
 /// The table: one row per situation of the status contract.
 #[rustfmt::skip]
@@ -375,6 +211,19 @@ fn rows(f: &Fx) -> Vec<Row> {
         deny("keys-only rule, no credentials", "GET", "/keys-only/x", &[], 401, &[b], PROBLEM, "unauthenticated"),
         deny("keys-only rule, Basic sent", "GET", "/keys-only/x", &[(a, &f.carol)], 401, &[b], PROBLEM, "unauthenticated"),
         allow("keys-only rule, key", "GET", "/keys-only/x", &[("X-API-Key", &f.key)], CI),
+        deny("step-up: no credentials, no error", "GET", "/payments/1", &[], 401, &[b, ba], PROBLEM, "unauthenticated"),
+        deny("step-up: token without acr", "GET", "/payments/1", &[(a, &f.admin)], 401, &[STEP_UP_ACR, ba], PROBLEM, SU),
+        deny("step-up: acr not listed", "GET", "/payments/1", &[(a, &f.pwd_recent)], 401, &[STEP_UP_ACR, ba], PROBLEM, SU),
+        deny("step-up: acr, text/plain", "GET", "/payments/1", &[(a, &f.pwd_recent), ("Accept", "text/plain")], 401, &[STEP_UP_ACR, ba], TEXT, ""),
+        deny("step-up: Basic tells no acr", "GET", "/payments/1", &[(a, &f.carol)], 401, &[STEP_UP_ACR, ba], PROBLEM, SU),
+        allow("step-up: acr listed", "GET", "/payments/1", &[(a, &f.mfa_old)], STEPPED),
+        deny("step-up: token without auth_time", "GET", "/settings/x", &[(a, &f.admin)], 401, &[STEP_UP_AGE, ba], PROBLEM, SU),
+        deny("step-up: sign-in too old", "GET", "/settings/x", &[(a, &f.mfa_old)], 401, &[STEP_UP_AGE, ba], PROBLEM, SU),
+        deny("step-up: role before step-up", "GET", "/settings/x", &[(a, &f.viewer)], 403, &[], PROBLEM, "forbidden"),
+        allow("step-up: recent sign-in", "GET", "/settings/x", &[(a, &f.pwd_recent)], STEPPED),
+        deny("step-up: both, acr short", "GET", "/wire/1", &[(a, &f.pwd_recent)], 401, &[STEP_UP_WIRE_ACR, ba], PROBLEM, SU),
+        deny("step-up: both, too old", "GET", "/wire/1", &[(a, &f.mfa_old)], 401, &[STEP_UP_WIRE_AGE, ba], PROBLEM, SU),
+        allow("step-up: both met", "GET", "/wire/1", &[(a, &f.mfa_recent)], STEPPED),
     ]
 }
 
@@ -382,6 +231,14 @@ fn token_with(edit: impl FnOnce(&mut serde_json::Value)) -> String {
     let mut c = claims("alice", &["admin"], "");
     edit(&mut c);
     bearer(&mint(Signer::Es256, &c))
+}
+
+/// A token for alice (admin) whose user signed in with `acr` this many seconds ago.
+fn signed_in(acr: &str, ago: u64) -> String {
+    token_with(|c| {
+        c["acr"] = acr.into();
+        c["auth_time"] = (now() - ago).into();
+    })
 }
 
 #[test]
@@ -415,6 +272,9 @@ fn status_contract_table() {
         key_bearer: bearer(&key),
         key,
         revoked,
+        pwd_recent: signed_in("pwd", 60),
+        mfa_old: signed_in("mfa", 3600),
+        mfa_recent: signed_in("mfa", 10),
     };
     let rows = rows(&f);
     assert!(rows.len() >= 40);

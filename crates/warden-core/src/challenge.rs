@@ -1,5 +1,8 @@
 //! `WWW-Authenticate` challenges: one per accepted scheme, fixed order, `realm` first,
-//! every value a quoted-string.
+//! every value a quoted-string (numbers too: `max_age="300"`, as RFC 9470's own example).
+//! With `[server] resource`, every Bearer challenge names the metadata right after `realm`
+//! (RFC 9728 §5.1), so all Bearer challenges of one configuration share their first two
+//! parameters and the error parameters come after.
 
 use crate::rules::Schemes;
 
@@ -14,6 +17,15 @@ pub enum BearerError {
     InvalidToken(&'static str),
     /// 403: the token lacks scopes.
     InsufficientScope(String),
+    /// 401: the user must sign in again, more strongly or more recently (RFC 9470).
+    InsufficientUserAuthentication {
+        /// The generic `error_description`.
+        description: &'static str,
+        /// Space-separated `acr` values that would do (empty: not sent).
+        acr_values: String,
+        /// Seconds since the sign-in that would do (`None`: not sent).
+        max_age: Option<u64>,
+    },
 }
 
 /// Quotes a value as an RFC 9110 quoted-string, escaping `"` and `\`.
@@ -30,11 +42,17 @@ pub fn quote(value: &str) -> String {
     out
 }
 
-/// The challenges for a rule's schemes: Bearer (with its error) first, then Basic.
-pub fn challenges(realm: &str, schemes: Schemes, error: &BearerError) -> Vec<String> {
+/// The challenges for a rule's schemes: Bearer (with its error and, when configured, the
+/// URL of the resource metadata) first, then Basic.
+pub fn challenges(
+    realm: &str,
+    resource_metadata: Option<&str>,
+    schemes: Schemes,
+    error: &BearerError,
+) -> Vec<String> {
     let mut out = Vec::with_capacity(2);
     if schemes.bearer() {
-        out.push(bearer(realm, error));
+        out.push(bearer(realm, resource_metadata, error));
     }
     // Scope and request-syntax errors are Bearer's alone (RFC 6750); Basic is offered only when
     // Bearer is not.
@@ -48,24 +66,47 @@ pub fn challenges(realm: &str, schemes: Schemes, error: &BearerError) -> Vec<Str
     out
 }
 
-fn bearer(realm: &str, error: &BearerError) -> String {
-    let realm = quote(realm);
+/// One Bearer challenge: `realm`, then `resource_metadata`, then the error's parameters.
+pub fn bearer(realm: &str, resource_metadata: Option<&str>, error: &BearerError) -> String {
+    let mut out = format!("Bearer realm={}", quote(realm));
+    if let Some(url) = resource_metadata {
+        param(&mut out, "resource_metadata", url);
+    }
     match error {
-        BearerError::None => format!("Bearer realm={realm}"),
-        BearerError::InvalidRequest => format!("Bearer realm={realm}, error=\"invalid_request\""),
+        BearerError::None => {}
+        BearerError::InvalidRequest => param(&mut out, "error", "invalid_request"),
         BearerError::InvalidToken(description) => {
-            format!(
-                "Bearer realm={realm}, error=\"invalid_token\", error_description={}",
-                quote(description)
-            )
+            param(&mut out, "error", "invalid_token");
+            param(&mut out, "error_description", description);
         }
         BearerError::InsufficientScope(scope) => {
-            format!(
-                "Bearer realm={realm}, error=\"insufficient_scope\", scope={}",
-                quote(scope)
-            )
+            param(&mut out, "error", "insufficient_scope");
+            param(&mut out, "scope", scope);
+        }
+        BearerError::InsufficientUserAuthentication {
+            description,
+            acr_values,
+            max_age,
+        } => {
+            param(&mut out, "error", "insufficient_user_authentication");
+            param(&mut out, "error_description", description);
+            if !acr_values.is_empty() {
+                param(&mut out, "acr_values", acr_values);
+            }
+            if let Some(seconds) = max_age {
+                param(&mut out, "max_age", &seconds.to_string());
+            }
         }
     }
+    out
+}
+
+/// Appends `, name="value"`.
+fn param(out: &mut String, name: &str, value: &str) {
+    out.push_str(", ");
+    out.push_str(name);
+    out.push('=');
+    out.push_str(&quote(value));
 }
 
 #[cfg(test)]
@@ -80,7 +121,7 @@ mod tests {
 
     #[test]
     fn realm_is_escaped_and_first() {
-        let got = challenges("a \"b\" \\c", BOTH, &BearerError::None);
+        let got = challenges("a \"b\" \\c", None, BOTH, &BearerError::None);
         assert_eq!(
             got,
             vec![
@@ -92,7 +133,12 @@ mod tests {
 
     #[test]
     fn scope_challenge_is_bearer_only() {
-        let got = challenges("r", BOTH, &BearerError::InsufficientScope("a b".into()));
+        let got = challenges(
+            "r",
+            None,
+            BOTH,
+            &BearerError::InsufficientScope("a b".into()),
+        );
         assert_eq!(
             got,
             vec![r#"Bearer realm="r", error="insufficient_scope", scope="a b""#.to_owned()]
@@ -105,7 +151,7 @@ mod tests {
             basic: true,
             ..Schemes::NONE
         };
-        let got = challenges("r", basic, &BearerError::InvalidRequest);
+        let got = challenges("r", None, basic, &BearerError::InvalidRequest);
         assert_eq!(got, vec![r#"Basic realm="r", charset="UTF-8""#.to_owned()]);
     }
 }

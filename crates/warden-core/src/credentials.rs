@@ -93,6 +93,23 @@ pub fn extract(raw: &RawCredentials) -> Result<Presented, SendingError> {
     Ok(Presented::Nothing)
 }
 
+/// Whether a bearer value has the shape of a compact JWS (RFC 7515 §7.1): three base64url
+/// parts, the header and payload non-empty. Only the shape: nothing is decoded. (An empty
+/// signature still counts, so an unsecured JWT is refused as a JWT, not sent elsewhere.)
+pub fn is_compact_jws(token: &str) -> bool {
+    let b64url =
+        |part: &str| (part.bytes()).all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(header), Some(payload), Some(signature), None) => {
+            !header.is_empty()
+                && !payload.is_empty()
+                && [header, payload, signature].into_iter().all(b64url)
+        }
+        _ => false,
+    }
+}
+
 /// Whether a query string carries `access_token` under any spelling a server would decode to
 /// that name: percent-escapes (`access%5Ftoken`), `;` between pairs, `access_token[]`.
 pub fn query_has_access_token(query: &str) -> bool {
@@ -303,6 +320,18 @@ mod tests {
             "access_token%",
         ] {
             assert!(!query_has_access_token(q), "{q}");
+        }
+    }
+
+    #[test]
+    fn compact_jws_shape() {
+        for jws in ["eyJh.eyJz.c2ln", "a.b.", "A-_9.b.c"] {
+            assert!(is_compact_jws(jws), "{jws}");
+        }
+        for other in [
+            "opaque", "a.b", "a.b.c.d", ".b.c", "a..c", "a.b.c=", "a+b.c.d", "a/b.c.d",
+        ] {
+            assert!(!is_compact_jws(other), "{other}");
         }
     }
 

@@ -46,17 +46,29 @@ pub enum Deny {
     Rejected(Rejection),
     /// Authenticated but missing one of the required scopes (403 `insufficient_scope`).
     MissingScope {
-        /// Who asked.
-        identity: Identity,
+        /// Who asked (boxed: a denial stays small, and most carry no identity).
+        identity: Box<Identity>,
         /// Every scope the rule requires.
         required: Vec<String>,
     },
     /// Authenticated but holding none of the required roles (403, or 404 when hidden).
     MissingRole {
-        /// Who asked.
-        identity: Identity,
+        /// Who asked (boxed: a denial stays small, and most carry no identity).
+        identity: Box<Identity>,
         /// The roles that would do.
         required: Vec<String>,
+    },
+    /// Authenticated, but not strongly or recently enough for the rule (401
+    /// `insufficient_user_authentication`, RFC 9470): signing in again can help.
+    StepUp {
+        /// Who asked (boxed: a denial stays small, and most carry no identity).
+        identity: Box<Identity>,
+        /// The `acr` values that would do (empty: the rule sets none).
+        acr: Vec<String>,
+        /// The most seconds since the user authenticated (`None`: the rule sets none).
+        max_age: Option<u64>,
+        /// What fell short.
+        shortfall: Shortfall,
     },
     /// A key source or store is down, so nothing was judged (503, never 401).
     Unavailable,
@@ -84,6 +96,14 @@ impl Deny {
             Self::Rejected(Rejection::InvalidToken(problem)) => problem.as_str(),
             Self::MissingScope { .. } => "missing_scope",
             Self::MissingRole { .. } => "missing_role",
+            Self::StepUp {
+                shortfall: Shortfall::Acr,
+                ..
+            } => "insufficient_acr",
+            Self::StepUp {
+                shortfall: Shortfall::Age,
+                ..
+            } => "authentication_too_old",
             Self::Unavailable => "unavailable",
             Self::Throttled { .. } => "throttled",
         }
@@ -92,12 +112,21 @@ impl Deny {
     /// The authenticated caller a denial concerns, if any.
     pub fn identity(&self) -> Option<&Identity> {
         match self {
-            Self::MissingScope { identity, .. } | Self::MissingRole { identity, .. } => {
-                Some(identity)
-            }
+            Self::MissingScope { identity, .. }
+            | Self::MissingRole { identity, .. }
+            | Self::StepUp { identity, .. } => Some(identity.as_ref()),
             _ => None,
         }
     }
+}
+
+/// What a step-up denial found lacking; `acr` is judged first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shortfall {
+    /// The identity has no `acr`, or one the rule does not list.
+    Acr,
+    /// The identity has no `auth_time`, or it is more than `max_age` seconds ago.
+    Age,
 }
 
 /// A credential routed to the authenticator that judges it.
@@ -107,6 +136,8 @@ pub enum Credential {
     Jwt(String),
     /// A `wdn_` API key (bearer or header).
     ApiKey(String),
+    /// A bearer token for the authorization server's introspection endpoint (RFC 7662).
+    Introspection(String),
     /// A session cookie.
     Session(String),
     /// Basic user and password.

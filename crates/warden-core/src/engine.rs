@@ -2,9 +2,9 @@
 
 use crate::config::Config;
 use crate::credentials::{self, Presented};
-use crate::decision::{Credential, Decision, Deny, Pending, Step, Verdict};
+use crate::decision::{Credential, Decision, Deny, Pending, Shortfall, Step, Verdict};
 use crate::facts::RequestFacts;
-use crate::identity::{Authn, Identity};
+use crate::identity::{Authn, Identity, Rejection, TokenProblem};
 use crate::path;
 use crate::rules::{Access, Requirement, Rule, Schemes};
 
@@ -74,10 +74,11 @@ impl Engine {
         }
     }
 
-    /// Completes a decision once the credential has been judged.
-    pub fn finish(&self, pending: Pending, authn: Authn) -> Decision {
+    /// Completes a decision once the credential has been judged; `now` (Unix seconds) dates
+    /// the identity's `auth_time` against the rule's `max_age`.
+    pub fn finish(&self, pending: Pending, authn: Authn, now: u64) -> Decision {
         let verdict = match authn {
-            Authn::Authenticated(identity) => authorize(&pending.rule.access, identity),
+            Authn::Authenticated(identity) => authorize(&pending.rule.access, identity, now),
             Authn::Rejected(why) => Verdict::Deny(Deny::Rejected(why)),
             Authn::Unavailable => Verdict::Deny(Deny::Unavailable),
             Authn::Throttled { retry_after } => Verdict::Deny(Deny::Throttled { retry_after }),
@@ -93,12 +94,7 @@ impl Engine {
 /// accept counts as no credential at all (401 with challenges, no error).
 fn route(presented: Presented, schemes: Schemes) -> Result<Credential, Deny> {
     match presented {
-        Presented::Bearer(token)
-            if schemes.api_key && (token.starts_with("wdn_") || !schemes.jwt) =>
-        {
-            Ok(Credential::ApiKey(token))
-        }
-        Presented::Bearer(token) if schemes.jwt => Ok(Credential::Jwt(token)),
+        Presented::Bearer(token) if schemes.bearer() => route_bearer(token, schemes),
         Presented::ApiKeyHeader(key) if schemes.api_key => Ok(Credential::ApiKey(key)),
         Presented::Basic { user, password } if schemes.basic => {
             Ok(Credential::Basic { user, password })
@@ -114,24 +110,68 @@ fn route(presented: Presented, schemes: Schemes) -> Result<Credential, Deny> {
     }
 }
 
+/// A bearer value: a `wdn_` key to the key store; a compact JWS to JWT verification when the
+/// rule takes JWTs; anything else to introspection when the rule takes that. A `wdn_` value
+/// never goes to the authorization server: it is one of ours, and a secret.
+fn route_bearer(token: String, schemes: Schemes) -> Result<Credential, Deny> {
+    let key_shaped = token.starts_with("wdn_");
+    if schemes.api_key && (key_shaped || !(schemes.jwt || schemes.introspection)) {
+        return Ok(Credential::ApiKey(token));
+    }
+    if schemes.jwt && (!schemes.introspection || credentials::is_compact_jws(&token)) {
+        return Ok(Credential::Jwt(token));
+    }
+    if key_shaped {
+        let problem = TokenProblem::UnknownApiKey;
+        return Err(Deny::Rejected(Rejection::InvalidToken(problem)));
+    }
+    Ok(Credential::Introspection(token))
+}
+
 /// Roles are any-of, scopes all-of; a missing role is decided first, since no scope helps then.
-fn authorize(access: &Access, identity: Identity) -> Verdict {
-    let (roles, scopes) = match access {
-        Access::Authenticated(Requirement { roles, scopes }) => (roles, scopes),
+/// How the user signed in is judged last: a new sign-in cannot grant a role or a scope.
+fn authorize(access: &Access, identity: Identity, now: u64) -> Verdict {
+    let need = match access {
+        Access::Authenticated(need) => need,
         Access::Anyone => return Verdict::Allow(Some(identity)),
         Access::Nobody => return Verdict::Deny(Deny::Closed),
     };
+    let Requirement { roles, scopes, .. } = need;
     if !roles.is_empty() && !roles.iter().any(|r| identity.roles.contains(r)) {
         return Verdict::Deny(Deny::MissingRole {
-            identity,
+            identity: Box::new(identity),
             required: roles.clone(),
         });
     }
     if !scopes.iter().all(|s| identity.scopes.contains(s)) {
         return Verdict::Deny(Deny::MissingScope {
-            identity,
+            identity: Box::new(identity),
             required: scopes.clone(),
         });
     }
-    Verdict::Allow(Some(identity))
+    match shortfall(need, &identity, now) {
+        Some(shortfall) => Verdict::Deny(Deny::StepUp {
+            identity: Box::new(identity),
+            acr: need.acr.clone(),
+            max_age: need.max_age,
+            shortfall,
+        }),
+        None => Verdict::Allow(Some(identity)),
+    }
+}
+
+/// RFC 9470: an unknown `acr` or `auth_time` never meets a requirement. An `auth_time` ahead
+/// of `now` (clock skew) counts as now.
+fn shortfall(need: &Requirement, identity: &Identity, now: u64) -> Option<Shortfall> {
+    let acr_ok = need.acr.is_empty()
+        || (identity.acr.as_ref()).is_some_and(|acr| need.acr.iter().any(|a| a == acr));
+    if !acr_ok {
+        return Some(Shortfall::Acr);
+    }
+    let recent =
+        |max_age: u64| (identity.auth_time).is_some_and(|at| now.saturating_sub(at) <= max_age);
+    match need.max_age {
+        Some(max_age) if !recent(max_age) => Some(Shortfall::Age),
+        _ => None,
+    }
 }

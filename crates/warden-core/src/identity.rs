@@ -13,6 +13,10 @@ pub enum AuthMethod {
     Session,
     /// A `wdn_` API key.
     ApiKey,
+    /// A browser session opened by a sign-in at an identity provider (OpenID Connect).
+    Oidc,
+    /// A bearer token the authorization server vouched for (RFC 7662 introspection).
+    Introspection,
 }
 
 impl AuthMethod {
@@ -23,6 +27,8 @@ impl AuthMethod {
             Self::Basic => "basic",
             Self::Session => "session",
             Self::ApiKey => "api_key",
+            Self::Oidc => "oidc",
+            Self::Introspection => "introspection",
         }
     }
 }
@@ -44,6 +50,10 @@ pub struct Identity {
     pub scopes: Vec<String>,
     /// How the identity was proven.
     pub method: AuthMethod,
+    /// The authentication context class the sign-in met (a JWT's `acr`), when known.
+    pub acr: Option<String>,
+    /// When the user last authenticated, Unix seconds (a JWT's `auth_time`), when known.
+    pub auth_time: Option<u64>,
 }
 
 /// Why a presented credential was not accepted (all answered 401).
@@ -84,6 +94,8 @@ pub enum TokenProblem {
     WrongType,
     /// An unknown or revoked API key.
     UnknownApiKey,
+    /// The authorization server says the token is not active (unknown, expired, revoked).
+    Inactive,
 }
 
 impl TokenProblem {
@@ -111,6 +123,7 @@ impl TokenProblem {
             Self::WrongAudience => "wrong_audience",
             Self::WrongType => "wrong_type",
             Self::UnknownApiKey => "unknown_api_key",
+            Self::Inactive => "inactive",
         }
     }
 }

@@ -12,9 +12,10 @@ use crate::credentials::SendingError;
 use crate::decision::{Decision, Deny, Verdict};
 use crate::facts::RequestFacts;
 use crate::identity::{Identity, Rejection};
-use crate::negotiate::BodyKind;
 use crate::page;
 use crate::rules::{Rule, Schemes};
+use crate::sign_in::{redirect_to_login, sign_in_again, switch_link, wants_login};
+use crate::step_up::StepUp;
 
 /// Seconds a client should wait after a 503.
 pub const RETRY_AFTER_UNAVAILABLE: u32 = 5;
@@ -173,8 +174,8 @@ pub fn render_upstream_failure(failure: UpstreamFailure, ctx: &RenderContext<'_>
 fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> Denial<'a> {
     let realm = ctx.config.realm.as_str();
     // A browser script on a rule with sign-in is told about the cookie, not offered Basic.
-    let cookie_login =
-        ctx.facts.script && rule.is_some_and(|r| r.schemes.session) && ctx.config.login.is_some();
+    let session_login = rule.is_some_and(|r| r.schemes.session) && ctx.config.login.is_some();
+    let cookie_login = ctx.facts.script && session_login;
     let schemes = offered(
         rule.map_or(Schemes::NONE, |r| r.schemes),
         ctx.facts,
@@ -194,9 +195,17 @@ fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> 
         login_link: None,
         retry_after: None,
     };
+    let metadata = ctx
+        .config
+        .resource
+        .as_ref()
+        .map(|r| r.metadata_url.as_str());
     let challenge = |status, code, detail: &str, error: BearerError| {
-        let mut offered = challenges(realm, schemes, &error);
-        if cookie_login && status == StatusCode::UNAUTHORIZED {
+        let mut offered = challenges(realm, metadata, schemes, &error);
+        // A rule that takes only the sign-in cookie (an identity provider, no Basic) still
+        // owes every 401 a challenge: the Cookie one names the way in.
+        let only_cookie = offered.is_empty() && session_login;
+        if (cookie_login || only_cookie) && status == StatusCode::UNAUTHORIZED {
             offered.push(cookie_challenge(realm));
         }
         Denial {
@@ -238,7 +247,7 @@ fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> 
         ),
         Deny::Closed => deny(forbidden, "closed", "This resource is closed."),
         Deny::Unauthenticated if ctx.facts.just_signed_in && wants_login(rule, ctx) => Denial {
-            login_link: sign_in_again(ctx),
+            login_link: sign_in_again(ctx, ""),
             ..challenge(
                 StatusCode::UNAUTHORIZED,
                 "session_not_returned",
@@ -253,7 +262,9 @@ fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> 
             BearerError::None,
         ),
         Deny::Rejected(Rejection::SessionEnded) => Denial {
-            login_link: wants_login(rule, ctx).then(|| sign_in_again(ctx)).flatten(),
+            login_link: wants_login(rule, ctx)
+                .then(|| sign_in_again(ctx, ""))
+                .flatten(),
             ..challenge(
                 StatusCode::UNAUTHORIZED,
                 "session_ended",
@@ -289,6 +300,31 @@ fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> 
                 "You do not have permission for this resource.".to_owned()
             };
             signed_in(identity, deny(forbidden, "forbidden", &detail))
+        }
+        Deny::StepUp {
+            identity,
+            acr,
+            max_age,
+            shortfall,
+        } => {
+            let step_up = StepUp {
+                acr,
+                max_age: *max_age,
+                shortfall: *shortfall,
+            };
+            // A navigation is redirected, except right after a sign-in: then this page.
+            let page = wants_login(rule, ctx);
+            let again = page.then(|| sign_in_again(ctx, &step_up.login_query()));
+            Denial {
+                identity: Some(identity),
+                login_link: again.flatten(),
+                ..challenge(
+                    StatusCode::UNAUTHORIZED,
+                    "insufficient_user_authentication",
+                    &step_up.detail(page && ctx.facts.just_signed_in),
+                    step_up.error(),
+                )
+            }
         }
         Deny::Unavailable => Denial {
             retry_after: Some(u64::from(RETRY_AFTER_UNAVAILABLE)),
@@ -332,48 +368,6 @@ fn cookie_challenge(realm: &str) -> String {
         quote(realm),
         crate::cookies::SESSION
     )
-}
-
-/// A browser navigation on a rule with login on.
-fn wants_login(rule: Option<&Rule>, ctx: &RenderContext<'_>) -> bool {
-    ctx.config.login.is_some()
-        && rule.is_some_and(|r| r.login)
-        && ctx.facts.body_kind == BodyKind::Html
-}
-
-/// The login page with the return address, for a browser that needs to sign in; never for API
-/// clients, and not right after a sign-in (that would loop).
-fn redirect_to_login(why: &Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> Option<String> {
-    let needs_login = matches!(
-        why,
-        Deny::Unauthenticated | Deny::Rejected(Rejection::SessionEnded)
-    );
-    (needs_login && wants_login(rule, ctx) && !ctx.facts.just_signed_in).then(|| {
-        format!(
-            "{LOGIN_PATH}?rd={}",
-            page::encode_component(&ctx.facts.target)
-        )
-    })
-}
-
-fn switch_link(rule: Option<&Rule>, ctx: &RenderContext<'_>) -> Option<(String, &'static str)> {
-    (ctx.config.login.is_some() && rule.is_some_and(|r| r.login)).then(|| {
-        let href = format!(
-            "{LOGIN_PATH}?switch=1&rd={}",
-            page::encode_component(&ctx.facts.target)
-        );
-        (href, "Sign in as someone else")
-    })
-}
-
-/// The way out of a 401 page shown instead of a redirect: the login page, once more.
-fn sign_in_again(ctx: &RenderContext<'_>) -> Option<(String, &'static str)> {
-    ctx.config.login.as_ref()?;
-    let href = format!(
-        "{LOGIN_PATH}?rd={}",
-        page::encode_component(&ctx.facts.target)
-    );
-    Some((href, "Sign in again"))
 }
 
 fn redirect_status(ctx: &RenderContext<'_>) -> StatusCode {
@@ -433,7 +427,7 @@ fn finish(mut denial: Denial<'_>, mut headers: HeaderMap, ctx: &RenderContext<'_
             HeaderName::from_static(STATUS_HEADER),
             denial.status.as_str(),
         );
-        nginx_adapt(&mut denial, &ctx.config.realm);
+        nginx_adapt(&mut denial, ctx.config);
         if !denial.challenges.is_empty() {
             insert(
                 &mut headers,
@@ -466,17 +460,17 @@ fn finish(mut denial: Denial<'_>, mut headers: HeaderMap, ctx: &RenderContext<'_
 
 /// nginx `auth_request` turns anything but 2xx/401/403 into 500: 400 and 431 become 401,
 /// 404 and 429 become 403, 503 stays (nginx shows 500, still closed). A 401 keeps a challenge.
-fn nginx_adapt(denial: &mut Denial<'_>, realm: &str) {
+fn nginx_adapt(denial: &mut Denial<'_>, config: &Config) {
     denial.status = match denial.status.as_u16() {
         400 | 431 => StatusCode::UNAUTHORIZED,
         404 | 429 => StatusCode::FORBIDDEN,
         _ => denial.status,
     };
     if denial.status == StatusCode::UNAUTHORIZED && denial.challenges.is_empty() {
-        denial.challenges.push(format!(
-            "Bearer realm={}, error=\"invalid_request\"",
-            quote(realm)
-        ));
+        let metadata = config.resource.as_ref().map(|r| r.metadata_url.as_str());
+        let challenge =
+            crate::challenge::bearer(&config.realm, metadata, &BearerError::InvalidRequest);
+        denial.challenges.push(challenge);
     }
 }
 

@@ -16,17 +16,19 @@ pub struct Schemes {
     pub api_key: bool,
     /// Browser sessions from the login page.
     pub session: bool,
+    /// Bearer tokens checked at the authorization server (RFC 7662 introspection).
+    pub introspection: bool,
 }
 
 impl Schemes {
     /// Whether a `Bearer` challenge is offered.
     pub fn bearer(self) -> bool {
-        self.jwt || self.api_key
+        self.jwt || self.api_key || self.introspection
     }
 
     /// Whether no scheme at all is accepted.
     pub fn is_empty(self) -> bool {
-        !(self.jwt || self.basic || self.api_key || self.session)
+        !(self.bearer() || self.basic || self.session)
     }
 
     /// No scheme.
@@ -35,6 +37,7 @@ impl Schemes {
         basic: false,
         api_key: false,
         session: false,
+        introspection: false,
     };
 }
 
@@ -45,6 +48,17 @@ pub struct Requirement {
     pub roles: Vec<String>,
     /// All of these scopes (empty: no scope needed).
     pub scopes: Vec<String>,
+    /// Any one of these authentication context classes (`acr`; empty: any, RFC 9470).
+    pub acr: Vec<String>,
+    /// The user must have authenticated at most this many seconds ago (`auth_time`).
+    pub max_age: Option<u64>,
+}
+
+impl Requirement {
+    /// Whether the rule asks how the user signed in (`acr` or `max_age`), not only who.
+    pub fn steps_up(&self) -> bool {
+        !self.acr.is_empty() || self.max_age.is_some()
+    }
 }
 
 /// Who a rule lets through.

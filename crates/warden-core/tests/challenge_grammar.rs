@@ -1,6 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Property: every challenge warden emits parses under the RFC 9110 §11.3 grammar, as a valid
 //! header value, and its parameters round-trip (the realm read back is the realm configured).
+//! Every value is a quoted-string, numbers too (RFC 9470's `max_age="300"`): the parser
+//! below accepts no bare tokens, so a bare one would fail it.
 
 use proptest::prelude::*;
 use warden_core::challenge::{BearerError, challenges};
@@ -47,7 +49,7 @@ fn schemes() -> impl Strategy<Value = Schemes> {
         jwt,
         basic,
         api_key,
-        session: false,
+        ..Schemes::NONE
     })
 }
 
@@ -58,7 +60,40 @@ fn error() -> impl Strategy<Value = BearerError> {
         Just(BearerError::InvalidToken("the access token expired")),
         proptest::collection::vec("[!#-\\[\\]-~]{1,12}", 1..4)
             .prop_map(|s| BearerError::InsufficientScope(s.join(" "))),
+        (
+            proptest::collection::vec("[!#-\\[\\]-~]{1,12}", 0..3),
+            proptest::option::of(1..=u64::MAX),
+        )
+            .prop_map(
+                |(acr, max_age)| BearerError::InsufficientUserAuthentication {
+                    description: "a more recent authentication is required",
+                    acr_values: acr.join(" "),
+                    max_age,
+                }
+            ),
     ]
+}
+
+/// The metadata URL a `[server] resource` gives (RFC 9728 §3.1).
+fn metadata() -> impl Strategy<Value = Option<String>> {
+    proptest::option::of(
+        "https://[a-z0-9.-]{1,20}(:[0-9]{1,5})?/\\.well-known/oauth-protected-resource(/[A-Za-z0-9._~%!$&'()*+,;=:@-]{1,8}){0,2}",
+    )
+}
+
+/// What a step-up challenge must say besides `realm`.
+fn step_up_params(acr_values: &str, max_age: Option<u64>) -> Vec<(String, String)> {
+    let mut want = vec![(
+        "error".to_owned(),
+        "insufficient_user_authentication".to_owned(),
+    )];
+    if !acr_values.is_empty() {
+        want.push(("acr_values".to_owned(), acr_values.to_owned()));
+    }
+    if let Some(seconds) = max_age {
+        want.push(("max_age".to_owned(), seconds.to_string()));
+    }
+    want
 }
 
 proptest! {
@@ -67,14 +102,30 @@ proptest! {
         realm in "[^\\p{Cc}]{1,40}",
         schemes in schemes(),
         error in error(),
+        metadata in metadata(),
     ) {
-        for challenge in challenges(&realm, schemes, &error) {
+        for challenge in challenges(&realm, metadata.as_deref(), schemes, &error) {
             prop_assert!(http::HeaderValue::from_str(&challenge).is_ok(), "{challenge:?}");
             let (scheme, params) = parse(&challenge).map_err(TestCaseError::fail)?;
             prop_assert!(scheme == "Bearer" || scheme == "Basic", "{scheme}");
             prop_assert_eq!(&params[0], &("realm".to_owned(), realm.clone()));
-            if let (BearerError::InsufficientScope(scope), "Bearer") = (&error, scheme.as_str()) {
+            if scheme != "Bearer" {
+                continue;
+            }
+            if let Some(url) = &metadata {
+                prop_assert_eq!(&params[1], &("resource_metadata".to_owned(), url.clone()));
+            } else {
+                prop_assert!(params.iter().all(|(name, _)| name != "resource_metadata"));
+            }
+            if let BearerError::InsufficientScope(scope) = &error {
                 prop_assert!(params.contains(&("scope".to_owned(), scope.clone())));
+            }
+            if let BearerError::InsufficientUserAuthentication { acr_values, max_age, .. } = &error {
+                for param in step_up_params(acr_values, *max_age) {
+                    prop_assert!(params.contains(&param), "{param:?} in {challenge}");
+                }
+                prop_assert_eq!(params.iter().any(|(n, _)| n == "acr_values"), !acr_values.is_empty());
+                prop_assert_eq!(params.iter().any(|(n, _)| n == "max_age"), max_age.is_some());
             }
         }
     }

@@ -153,3 +153,209 @@ fn proxy_settings_need_an_http_upstream() {
     let tls = config.tls.unwrap();
     assert_eq!(tls.cert, Path::new("/etc/warden/c.pem"));
 }
+
+/// A JWT authenticator and one rule whose `require` is `require`.
+fn with_require(require: &str) -> String {
+    format!(
+        "version = 1\n[server]\nlisten = \"127.0.0.1:1\"\nrealm = \"r\"\n[authn.jwt]\njwks_file = \"k\"\nissuer = \"i\"\naudience = \"a\"\n[authn.basic]\n[[rule]]\nname = \"p\"\npath = \"/p\"\nrequire = {require}\n"
+    )
+}
+
+#[test]
+fn step_up_requirements_load() {
+    let text = with_require(r#"{ roles = ["admin"], acr = ["mfa", "phr"], max_age = 300 }"#);
+    let config = Config::parse(&text, Path::new("/")).unwrap();
+    let Access::Authenticated(need) = &config.rules.rules()[0].access else {
+        panic!("not a requirement");
+    };
+    assert_eq!(need.roles, ["admin"]);
+    assert_eq!(need.acr, ["mfa", "phr"]);
+    assert_eq!(need.max_age, Some(300));
+    for alone in [r#"{ acr = ["mfa"] }"#, "{ max_age = 60 }"] {
+        assert!(
+            Config::parse(&with_require(alone), Path::new("/")).is_ok(),
+            "{alone}"
+        );
+    }
+}
+
+#[test]
+fn step_up_mistakes_name_the_key_and_line() {
+    for (require, key, words) in [
+        (
+            "{ acr = [] }",
+            "rule[0].require.acr",
+            "at least one acr value",
+        ),
+        (
+            r#"{ acr = "mfa" }"#,
+            "rule[0].require.acr",
+            "list of acr values",
+        ),
+        (
+            r#"{ acr = ["two words"] }"#,
+            "rule[0].require.acr",
+            "without spaces",
+        ),
+        (r#"{ acr = [""] }"#, "rule[0].require.acr", "non-empty"),
+        ("{ max_age = 0 }", "rule[0].require.max_age", "not `0`"),
+        ("{ max_age = -5 }", "rule[0].require.max_age", "not `-5`"),
+        (
+            "{ max_age = 1.5 }",
+            "rule[0].require.max_age",
+            "positive whole number",
+        ),
+        (
+            r#"{ max_age = "300" }"#,
+            "rule[0].require.max_age",
+            "not `\"300\"`",
+        ),
+        (
+            r#"{ roles = ["a"], acr_values = ["mfa"] }"#,
+            "rule[0].require",
+            "unknown key `acr_values`",
+        ),
+        ("{ }", "rule[0].require", "at least one role"),
+    ] {
+        let found = issues(&with_require(require));
+        assert_eq!(found.len(), 1, "{require}: {found:?}");
+        assert_eq!(
+            (found[0].key.as_str(), found[0].line),
+            (key, 13),
+            "{require}"
+        );
+        assert!(
+            found[0].message.contains(words),
+            "{require}: {}",
+            found[0].message
+        );
+    }
+}
+
+#[test]
+fn step_up_needs_an_authenticator_that_tells_how_the_user_signed_in() {
+    // Basic, API keys and password sessions carry no `acr` or `auth_time`: the rule could
+    // never let anyone in.
+    let basic_only = with_require(r#"{ acr = ["mfa"] }"#) + "authn = [\"basic\"]\n";
+    let found = issues(&basic_only);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].key.as_str(), found[0].line),
+        ("rule[0].require", 13)
+    );
+    assert!(
+        found[0].message.contains("need a JWT"),
+        "{}",
+        found[0].message
+    );
+    let no_jwt = "version = 1\n[server]\nlisten = \"127.0.0.1:1\"\nrealm = \"r\"\n[authn.basic]\n[[rule]]\nname = \"p\"\npath = \"/p\"\nrequire = { max_age = 60 }\n";
+    assert_eq!(issues(no_jwt)[0].key, "rule[0].require");
+    let with_jwt = with_require("{ max_age = 60 }") + "authn = [\"jwt\", \"basic\"]\n";
+    assert!(Config::parse(&with_jwt, Path::new("/")).is_ok());
+    // An OpenID Connect sign-in tells both, through the session it opens.
+    let oidc = "version = 1\n[server]\nlisten = \"127.0.0.1:1\"\nrealm = \"r\"\n[authn.api_key]\n\
+                [[authn.oidc]]\nname = \"corp\"\nissuer = \"https://idp.example\"\nclient_id = \"w\"\n\
+                client_secret_file = \"s\"\n[[rule]]\nname = \"p\"\npath = \"/p\"\n\
+                require = { acr = [\"mfa\"] }\nauthn = [\"api_key\", \"session\"]\n";
+    assert!(Config::parse(oidc, Path::new("/")).is_ok());
+}
+
+const SERVER: &str = "version = 1\n[server]\nlisten = \"127.0.0.1:1\"\nrealm = \"r\"\n";
+
+#[test]
+fn protected_resource_metadata_urls_follow_rfc_9728() {
+    for (resource, url) in [
+        (
+            "https://api.example",
+            "https://api.example/.well-known/oauth-protected-resource",
+        ),
+        (
+            "https://api.example/",
+            "https://api.example/.well-known/oauth-protected-resource",
+        ),
+        (
+            "https://api.example/v1",
+            "https://api.example/.well-known/oauth-protected-resource/v1",
+        ),
+        (
+            "https://API.example:8443/a/b/",
+            "https://API.example:8443/.well-known/oauth-protected-resource/a/b",
+        ),
+        (
+            "http://127.0.0.1:4180",
+            "http://127.0.0.1:4180/.well-known/oauth-protected-resource",
+        ),
+    ] {
+        let text = format!(
+            "{SERVER}resource = \"{resource}\"\nauthorization_servers = [\"https://idp.example\"]\n"
+        );
+        let config = Config::parse(&text, Path::new("/")).unwrap();
+        let meta = config.resource.unwrap();
+        assert_eq!(meta.resource, resource);
+        assert_eq!(meta.metadata_url, url, "{resource}");
+        assert!(url.ends_with(&meta.metadata_path), "{resource}");
+    }
+    let none = Config::parse(SERVER, Path::new("/")).unwrap();
+    assert!(none.resource.is_none());
+}
+
+#[test]
+fn protected_resource_mistakes_name_the_key_and_line() {
+    let servers = "authorization_servers = [\"https://idp.example\"]\n";
+    for (lines, key, line) in [
+        (
+            format!("resource = \"http://api.example\"\n{servers}"),
+            "server.resource",
+            5,
+        ),
+        (
+            format!("resource = \"https://api.example/#top\"\n{servers}"),
+            "server.resource",
+            5,
+        ),
+        (
+            format!("resource = \"https://api.example/?v=1\"\n{servers}"),
+            "server.resource",
+            5,
+        ),
+        (
+            format!("resource = \"/v1\"\n{servers}"),
+            "server.resource",
+            5,
+        ),
+        (
+            "resource = \"https://api.example\"\n".to_owned(),
+            "server.authorization_servers",
+            5,
+        ),
+        (
+            "resource = \"https://api.example\"\nauthorization_servers = []\n".to_owned(),
+            "server.authorization_servers",
+            6,
+        ),
+        (
+            "resource = \"https://api.example\"\nauthorization_servers = [\"idp\"]\n".to_owned(),
+            "server.authorization_servers",
+            6,
+        ),
+        (
+            format!("resource = \"https://api.example\"\n{servers}scopes_supported = [\"a b\"]\n"),
+            "server.scopes_supported",
+            7,
+        ),
+        (
+            format!("resource = \"https://api.example\"\n{servers}resource_name = \"\"\n"),
+            "server.resource_name",
+            7,
+        ),
+        (servers.to_owned(), "server.authorization_servers", 5),
+    ] {
+        let found = issues(&format!("{SERVER}{lines}"));
+        assert_eq!(found.len(), 1, "{lines}: {found:?}");
+        assert_eq!(
+            (found[0].key.as_str(), found[0].line),
+            (key, line),
+            "{lines}"
+        );
+    }
+}

@@ -56,6 +56,19 @@ name = "basic-only"
 path = "/legacy/**"
 require = "authenticated"
 authn = ["basic"]
+[[rule]]
+name = "payments"
+path = "/payments/**"
+require = { acr = ["mfa", "phr"] }
+[[rule]]
+name = "settings"
+path = "/settings/**"
+require = { roles = ["admin"], max_age = 300 }
+[[rule]]
+name = "wire"
+path = "/wire/**"
+methods = ["POST"]
+require = { scopes = ["wire"], acr = ["mfa"], max_age = 60 }
 "#;
 
 const BEARER: &str = r#"Bearer realm="example""#;
@@ -65,12 +78,25 @@ const EXPIRED: &str = r#"Bearer realm="example", error="invalid_token", error_de
 const BAD_REQUEST: &str = r#"Bearer realm="example", error="invalid_request""#;
 const SCOPE: &str =
     r#"Bearer realm="example", error="insufficient_scope", scope="orders:write orders:read""#;
+const STEP_UP_ACR: &str = r#"Bearer realm="example", error="insufficient_user_authentication", error_description="a stronger authentication is required", acr_values="mfa phr""#;
+const STEP_UP_AGE: &str = r#"Bearer realm="example", error="insufficient_user_authentication", error_description="a more recent authentication is required", max_age="300""#;
+const STEP_UP_BOTH_ACR: &str = r#"Bearer realm="example", error="insufficient_user_authentication", error_description="a stronger authentication is required", acr_values="mfa", max_age="60""#;
+const STEP_UP_BOTH_AGE: &str = r#"Bearer realm="example", error="insufficient_user_authentication", error_description="a more recent authentication is required", acr_values="mfa", max_age="60""#;
+/// The clock of every row.
+const NOW: u64 = 1_700_000_000;
 
 /// What the authenticator would say about the credential, if asked.
 #[derive(Clone, Copy)]
 enum Judge {
     NotAsked,
     User(&'static [&'static str], &'static [&'static str]),
+    /// Roles, scopes, `acr`, and how many seconds ago the user authenticated.
+    SignedIn(
+        &'static [&'static str],
+        &'static [&'static str],
+        Option<&'static str>,
+        Option<u64>,
+    ),
     Reject(Rejection),
     Down,
 }
@@ -319,8 +345,34 @@ fn rows() -> Vec<Row> {
     ]
 }
 
+/// RFC 9470 rows: how the user signed in is judged after roles and scopes.
+#[rustfmt::skip]
+fn step_up_rows() -> Vec<Row> {
+    let signed_in = |roles, scopes, acr, ago| Judge::SignedIn(roles, scopes, acr, ago);
+    let (admin, wire): (&'static [&'static str], &'static [&'static str]) = (&["admin"], &["wire"]);
+    let post = |r: Row| Row { method: "POST", ..r };
+    vec![
+        row("step-up: no credentials, no error", "/payments/x", &[], Judge::NotAsked, 401, &[BEARER, BASIC]),
+        row("step-up: no acr", "/payments/x", TOKEN, signed_in(&[], &[], None, Some(5)), 401, &[STEP_UP_ACR, BASIC]),
+        row("step-up: acr not listed", "/payments/x", TOKEN, signed_in(&[], &[], Some("pwd"), Some(5)), 401, &[STEP_UP_ACR, BASIC]),
+        row("step-up: acr listed (any of)", "/payments/x", TOKEN, signed_in(&[], &[], Some("phr"), None), 200, &[]),
+        row("step-up: too old", "/settings/x", TOKEN, signed_in(admin, &[], None, Some(301)), 401, &[STEP_UP_AGE, BASIC]),
+        row("step-up: no auth_time", "/settings/x", TOKEN, signed_in(admin, &[], Some("mfa"), None), 401, &[STEP_UP_AGE, BASIC]),
+        row("step-up: exactly max_age", "/settings/x", TOKEN, signed_in(admin, &[], None, Some(300)), 200, &[]),
+        row("step-up: role first (403, no sign-in helps)", "/settings/x", TOKEN, signed_in(&["dev"], &[], None, None), 403, &[]),
+        post(row("step-up: scope first", "/wire/1", TOKEN, signed_in(&[], &[], None, None), 403, &[r#"Bearer realm="example", error="insufficient_scope", scope="wire""#])),
+        post(row("step-up: both, acr short", "/wire/1", TOKEN, signed_in(&[], wire, Some("pwd"), Some(1)), 401, &[STEP_UP_BOTH_ACR, BASIC])),
+        post(row("step-up: both, too old", "/wire/1", TOKEN, signed_in(&[], wire, Some("mfa"), Some(61)), 401, &[STEP_UP_BOTH_AGE, BASIC])),
+        post(row("step-up: both met", "/wire/1", TOKEN, signed_in(&[], wire, Some("mfa"), Some(60)), 200, &[])),
+    ]
+}
+
 fn engine() -> Engine {
-    Engine::new(Config::parse(CONFIG, Path::new("/")).unwrap())
+    engine_for(CONFIG)
+}
+
+fn engine_for(config: &str) -> Engine {
+    Engine::new(Config::parse(config, Path::new("/")).unwrap())
 }
 
 fn run(engine: &Engine, row: &Row) -> warden_core::Outcome {
@@ -351,16 +403,16 @@ fn run(engine: &Engine, row: &Row) -> warden_core::Outcome {
         Step::Authenticate(pending) => {
             let authn = match row.judge {
                 Judge::NotAsked => panic!("{}: the authenticator was asked", row.name),
-                Judge::User(roles, scopes) => Authn::Authenticated(Identity {
-                    subject: "alice".into(),
-                    roles: roles.iter().map(|s| s.to_string()).collect(),
-                    scopes: scopes.iter().map(|s| s.to_string()).collect(),
-                    method: AuthMethod::Jwt,
-                }),
+                Judge::User(roles, scopes) => {
+                    Authn::Authenticated(alice(roles, scopes, None, None))
+                }
+                Judge::SignedIn(roles, scopes, acr, ago) => {
+                    Authn::Authenticated(alice(roles, scopes, acr, ago.map(|s| NOW - s)))
+                }
                 Judge::Reject(r) => Authn::Rejected(r),
                 Judge::Down => Authn::Unavailable,
             };
-            engine.finish(pending, authn)
+            engine.finish(pending, authn, NOW)
         }
     };
     let ctx = RenderContext {
@@ -372,11 +424,22 @@ fn run(engine: &Engine, row: &Row) -> warden_core::Outcome {
     render(&decision, &ctx)
 }
 
+fn alice(roles: &[&str], scopes: &[&str], acr: Option<&str>, auth_time: Option<u64>) -> Identity {
+    Identity {
+        subject: "alice".into(),
+        roles: roles.iter().map(|s| s.to_string()).collect(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        method: AuthMethod::Jwt,
+        acr: acr.map(str::to_owned),
+        auth_time,
+    }
+}
+
 #[test]
 fn every_contract_row() {
     let engine = engine();
     let mut failures = Vec::new();
-    for row in rows() {
+    for row in rows().into_iter().chain(step_up_rows()) {
         let outcome = run(&engine, &row);
         let challenges: Vec<&str> = outcome
             .headers
@@ -408,6 +471,36 @@ fn every_contract_row() {
             );
             let body: serde_json::Value = serde_json::from_str(&outcome.body).unwrap();
             assert_eq!(body["status"], row.status, "{}", row.name);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// RFC 9728: with `[server] resource`, every Bearer challenge of every row names the metadata
+/// right after `realm`, and nothing else changes; without it (the rows above), none does.
+#[test]
+fn every_bearer_challenge_names_the_resource_metadata() {
+    let config = CONFIG.replacen(
+        "realm = \"example\"\n",
+        "realm = \"example\"\nresource = \"https://api.example/v1\"\nauthorization_servers = [\"https://idp.example\"]\n",
+        1,
+    );
+    let engine = engine_for(&config);
+    let named = r#"Bearer realm="example", resource_metadata="https://api.example/.well-known/oauth-protected-resource/v1""#;
+    let mut failures = Vec::new();
+    for row in rows().into_iter().chain(step_up_rows()) {
+        let outcome = run(&engine, &row);
+        let got: Vec<&str> = outcome
+            .headers
+            .get_all("www-authenticate")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        let want: Vec<String> = (row.challenges.iter())
+            .map(|c| c.replacen(BEARER, named, 1))
+            .collect();
+        if outcome.status.as_u16() != row.status || got != want {
+            failures.push(format!("{}: got {got:?}, want {want:?}", row.name));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -191,6 +191,42 @@ fn claims_must_be_present_and_typed() {
 }
 
 #[test]
+fn acr_and_auth_time_fill_the_identity_and_must_be_typed() {
+    let identity = |claims: &Value| match verify(&es(claims), &keys(), &policy(), NOW) {
+        Authn::Authenticated(identity) => identity,
+        other => panic!("unexpected {other:?}"),
+    };
+    let plain = identity(&claims());
+    assert_eq!((plain.acr, plain.auth_time), (None, None));
+    let stepped = identity(&with(|c| {
+        c.insert("acr".into(), json!("urn:example:mfa"));
+        c.insert("auth_time".into(), json!(NOW - 90));
+    }));
+    assert_eq!(stepped.acr.as_deref(), Some("urn:example:mfa"));
+    assert_eq!(stepped.auth_time, Some(NOW - 90));
+    let fraction = identity(&with(|c| {
+        c.insert("auth_time".into(), json!(1_799_999_999.75));
+    }));
+    assert_eq!(fraction.auth_time, Some(1_799_999_999));
+    for (name, claim, value) in [
+        ("acr as number", "acr", json!(2)),
+        ("acr as list", "acr", json!(["mfa"])),
+        ("acr as null", "acr", json!(null)),
+        ("auth_time as string", "auth_time", json!("1799999999")),
+        ("auth_time negative", "auth_time", json!(-1)),
+    ] {
+        let claims = with(|c| {
+            c.insert(claim.into(), value);
+        });
+        assert_eq!(
+            problem(&es(&claims), &policy(), NOW),
+            Some(TokenProblem::BadClaims),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn issuer_and_audience() {
     let iss = with(|c| {
         c.insert("iss".into(), json!("https://evil.example"));

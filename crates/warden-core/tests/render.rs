@@ -8,8 +8,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use warden_core::config::Config;
 use warden_core::facts::{self, ForwardSource, RequestParts};
 use warden_core::{
-    AuthMethod, Decision, Deny, Flavour, Identity, Outcome, Rejection, RenderContext, TokenProblem,
-    Verdict, render,
+    AuthMethod, Decision, Deny, Flavour, Identity, Outcome, Rejection, RenderContext, Shortfall,
+    TokenProblem, Verdict, render,
 };
 
 const CONFIG: &str = r#"
@@ -47,13 +47,14 @@ fn show(outcome: &Outcome) -> String {
     out
 }
 
-fn rendered_for(
+fn rendered_with(
+    config: &str,
     verdict: Verdict,
     method: &str,
     headers: &[(&str, &str)],
     flavour: Flavour,
 ) -> String {
-    let config = Config::parse(CONFIG, Path::new("/")).unwrap();
+    let config = Config::parse(config, Path::new("/")).unwrap();
     let rule = Some(Arc::clone(&config.rules.rules()[0]));
     let method = Method::from_bytes(method.as_bytes()).unwrap();
     let uri: Uri = "/admin/users?page=2".parse().unwrap();
@@ -81,6 +82,15 @@ fn rendered_for(
     show(&render(&Decision { rule, verdict }, &ctx))
 }
 
+fn rendered_for(
+    verdict: Verdict,
+    method: &str,
+    headers: &[(&str, &str)],
+    flavour: Flavour,
+) -> String {
+    rendered_with(CONFIG, verdict, method, headers, flavour)
+}
+
 fn rendered(verdict: Verdict, headers: &[(&str, &str)], flavour: Flavour) -> String {
     rendered_for(verdict, "GET", headers, flavour)
 }
@@ -91,12 +101,14 @@ fn alice() -> Identity {
         roles: vec!["dev".into(), "ops".into()],
         scopes: vec!["read".into()],
         method: AuthMethod::Session,
+        acr: None,
+        auth_time: None,
     }
 }
 
 fn missing_role() -> Verdict {
     Verdict::Deny(Deny::MissingRole {
-        identity: alice(),
+        identity: Box::new(alice()),
         required: vec!["admin".into()],
     })
 }
@@ -314,4 +326,93 @@ fn browser_scripts_are_not_offered_basic() {
         Flavour::Generic,
     );
     assert!(curl.contains("www-authenticate: Basic realm="), "{curl}");
+}
+
+/// A JWT user who signed in with a password 20 minutes ago, on a rule asking for `mfa` or
+/// `phr` within 5 minutes.
+fn step_up(shortfall: Shortfall) -> Verdict {
+    Verdict::Deny(Deny::StepUp {
+        identity: Box::new(Identity {
+            method: AuthMethod::Jwt,
+            acr: Some("pwd".into()),
+            auth_time: Some(1_700_000_000),
+            ..alice()
+        }),
+        acr: vec!["mfa".into(), "phr".into()],
+        max_age: Some(300),
+        shortfall,
+    })
+}
+
+#[test]
+fn step_up_is_401_with_the_rule_requirements_in_the_challenge() {
+    insta::assert_snapshot!(rendered(step_up(Shortfall::Acr), JSON, Flavour::Generic));
+    let age = rendered(step_up(Shortfall::Age), TEXT, Flavour::Generic);
+    assert!(age.starts_with("401 Unauthorized\n"), "{age}");
+    assert!(
+        age.contains(r#"www-authenticate: Bearer realm="corp \"main\" \\ realm", error="insufficient_user_authentication", error_description="a more recent authentication is required", acr_values="mfa phr", max_age="300""#),
+        "{age}"
+    );
+    assert!(age.contains("www-authenticate: Basic realm="), "{age}");
+    assert!(
+        age.contains("a sign-in within the last 300 seconds"),
+        "{age}"
+    );
+}
+
+#[test]
+fn step_up_navigation_goes_to_login_asking_for_the_acr_and_max_age() {
+    let text = rendered(step_up(Shortfall::Age), HTML, Flavour::Generic);
+    assert!(text.starts_with("302 Found\n"), "{text}");
+    assert!(
+        text.contains("location: /.warden/login?rd=%2Fadmin%2Fusers%3Fpage%3D2&acr_values=mfa%20phr&max_age=300\n"),
+        "{text}"
+    );
+    assert!(!text.contains("www-authenticate"), "{text}");
+    let nginx = rendered(step_up(Shortfall::Acr), HTML, Flavour::Nginx);
+    assert!(nginx.starts_with("401 Unauthorized\n"), "{nginx}");
+    assert!(nginx.contains("x-warden-status: 302\n"), "{nginx}");
+    assert!(
+        nginx.contains("&acr_values=mfa%20phr&max_age=300\n"),
+        "{nginx}"
+    );
+}
+
+#[test]
+fn right_after_sign_in_a_step_up_is_explained_not_redirected() {
+    let headers = [HTML, &[("cookie", "warden_signed_in=1")]].concat();
+    insta::assert_snapshot!(rendered(
+        step_up(Shortfall::Acr),
+        &headers,
+        Flavour::Generic
+    ));
+}
+
+#[test]
+fn nginx_flavour_joins_the_step_up_challenges_on_one_line() {
+    let text = rendered(step_up(Shortfall::Age), JSON, Flavour::Nginx);
+    assert!(text.starts_with("401 Unauthorized\n"), "{text}");
+    assert!(text.contains("x-warden-status: 401\n"), "{text}");
+    assert_eq!(text.matches("www-authenticate:").count(), 1, "{text}");
+    assert!(text.contains(r#"max_age="300", Basic realm="#), "{text}");
+    assert!(
+        text.contains(r#""code":"insufficient_user_authentication""#),
+        "{text}"
+    );
+}
+
+#[test]
+fn nginx_flavour_names_the_resource_metadata_in_its_own_challenge_too() {
+    let config = CONFIG.replacen(
+        "[authn.jwt]",
+        "resource = \"https://api.example\"\nauthorization_servers = [\"https://idp.example\"]\n[authn.jwt]",
+        1,
+    );
+    let why = Deny::BadPath(warden_core::path::PathError::Ambiguous);
+    let text = rendered_with(&config, Verdict::Deny(why), "GET", JSON, Flavour::Nginx);
+    assert!(text.starts_with("401 Unauthorized\n"), "{text}");
+    assert!(
+        text.contains(r#"www-authenticate: Bearer realm="corp \"main\" \\ realm", resource_metadata="https://api.example/.well-known/oauth-protected-resource", error="invalid_request""#),
+        "{text}"
+    );
 }

@@ -133,11 +133,11 @@ impl App {
         let decision = match self.engine.begin(&facts) {
             Step::Decided(decision) => decision,
             Step::Authenticate(pending) => {
-                let authn = self
-                    .authenticators
-                    .judge(&pending.credential, facts.client, clock::now_unix())
+                let now = clock::now_unix();
+                let authn = (self.authenticators)
+                    .judge(&pending.credential, facts.client, now)
                     .await;
-                self.engine.finish(pending, authn)
+                self.engine.finish(pending, authn, now)
             }
         };
         let decision_id = self.ids.next();

@@ -1,6 +1,8 @@
 //! Judging a routed credential: JWT with the current keys; Basic, API keys and sessions in the
 //! store. Password and key checks are throttled per client and user before any hashing.
 
+mod federated;
+
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -12,8 +14,11 @@ use warden_store::{AttemptKey, AttemptState, Revocation, SessionLimits, Store};
 use crate::cache::{SecretCache, SecretTag, TokenCache};
 use crate::clock;
 use crate::htpasswd::HtpasswdSource;
+use crate::introspect::{self, Introspector};
 use crate::keys::KeyProvider;
+use crate::oidc::Providers;
 use warden_store::HtpasswdCheck;
+use warden_store::session::FEDERATED_PREFIX;
 
 /// The authenticators for one configuration.
 pub struct Authenticators {
@@ -30,6 +35,11 @@ pub struct Authenticators {
     /// Longest wait for a hashing slot: the store's own timeout, so a queue behind a slow
     /// store ends in a 503, not in a request that never answers.
     slot_wait: std::time::Duration,
+    /// Identity providers, for the sign-in pages and for refreshing their sessions.
+    providers: Arc<Providers>,
+    refreshing: federated::Refreshing,
+    /// Bearer tokens asked about at the authorization server, when configured.
+    introspection: Option<Introspector>,
 }
 
 /// Verified tokens kept (about 30 MiB at most).
@@ -56,6 +66,11 @@ impl Authenticators {
             Some(h) => Some(HtpasswdSource::start(h).await?),
             None => None,
         };
+        let room = (config.introspection.as_ref()).map_or(0, |_| introspect::CACHE_ENTRIES);
+        let secrets = Arc::new(SecretCache::new(SECRET_CACHE + room));
+        let introspection = (config.introspection.as_ref())
+            .map(|c| Introspector::start(c, Arc::clone(&secrets)))
+            .transpose()?;
         Ok(Self {
             store,
             attempts,
@@ -63,12 +78,20 @@ impl Authenticators {
             jwt,
             htpasswd,
             tokens: TokenCache::new(TOKEN_CACHE),
-            secrets: Arc::new(SecretCache::new(SECRET_CACHE)),
+            secrets,
             hashing: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             ),
             slot_wait: config.store.timeout,
+            providers: Arc::new(Providers::start(config)?),
+            refreshing: federated::Refreshing::default(),
+            introspection,
         })
+    }
+
+    /// The identity providers.
+    pub fn providers(&self) -> &Providers {
+        &self.providers
     }
 
     /// The store.
@@ -114,7 +137,21 @@ impl Authenticators {
                 self.throttled(&[AttemptKey::Ip(client)], check).await
             }
             Credential::Session(token) => self.session(token, now).await.0,
+            Credential::Introspection(token) => self.introspected(token, client).await,
         }
+    }
+
+    /// A token the authorization server vouched for recently, or its answer now unless the
+    /// client is throttled: an inactive token counts as a failed attempt, like an unknown key.
+    async fn introspected(&self, token: &str, client: IpAddr) -> Authn {
+        let Some(introspector) = &self.introspection else {
+            return Authn::Rejected(Rejection::InvalidToken(TokenProblem::Malformed));
+        };
+        if let Some(identity) = introspector.remembered(token) {
+            return Authn::Authenticated(identity);
+        }
+        let check = introspector.judge(token);
+        self.throttled(&[AttemptKey::Ip(client)], check).await
     }
 
     /// Runs a secret check unless the keys are throttled; counts a rejection as a failure.
@@ -217,6 +254,9 @@ impl Authenticators {
         let (Some(limits), Ok(now)) = (self.sessions, i64::try_from(now)) else {
             return (Authn::Rejected(Rejection::SessionEnded), None);
         };
+        if token.starts_with(FEDERATED_PREFIX) {
+            return self.federated_session(token, now, limits).await;
+        }
         let tag = self.secrets.tag(&["session", token]);
         let epoch = self.secrets.epoch();
         let now_ms = clock::now_millis();
@@ -286,11 +326,15 @@ impl Authenticators {
 }
 
 fn authenticated(subject: String, roles: Vec<String>, method: AuthMethod) -> Authn {
+    // Basic, API keys and password sessions tell nothing of how strongly or when the user
+    // authenticated: a step-up rule never lets them in.
     Authn::Authenticated(Identity {
         subject,
         roles,
         scopes: Vec::new(),
         method,
+        acr: None,
+        auth_time: None,
     })
 }
 

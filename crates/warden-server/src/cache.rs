@@ -1,6 +1,7 @@
 //! Caches in front of the slow checks: a verified JWT skips its signature, a recent Basic
-//! credential skips argon2 or bcrypt, a recent API key skips the store. Bounded, and never
-//! longer than the check itself would stay true.
+//! credential skips argon2 or bcrypt, a recent API key skips the store, an introspected token
+//! skips the authorization server. Bounded, and never longer than the check itself would stay
+//! true.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,8 +61,9 @@ impl TokenCache {
     }
 }
 
-/// Recent successful secret checks (Basic, API keys, sessions), keyed by an HMAC of the secret
-/// under a per-process random key: no plaintext and no offline-guessable hash is ever held.
+/// Recent successful secret checks (Basic, API keys, sessions for `STORE_TTL_MS`; introspected
+/// tokens until their own deadline), keyed by an HMAC of the secret under a per-process random
+/// key: no plaintext and no offline-guessable hash is ever held.
 pub struct SecretCache {
     entries: Cache<Digest, Remembered>,
     key: hmac::Key,
@@ -75,7 +77,8 @@ struct Remembered {
     identity: Identity,
     /// The public id of the session or API key, which a revocation may name.
     id: Option<Arc<str>>,
-    at: u64,
+    /// Milliseconds since the epoch at which the entry stops counting.
+    until: u64,
 }
 
 impl SecretCache {
@@ -92,7 +95,7 @@ impl SecretCache {
         }
     }
 
-    /// The identity of the secret with this tag, checked less than `STORE_TTL_MS` ago.
+    /// The identity of the secret with this tag, checked recently enough (see `insert`).
     pub fn get(&self, tag: &SecretTag, now_ms: u64) -> Option<Identity> {
         self.get_with_id(tag, now_ms).map(|(identity, _)| identity)
     }
@@ -104,7 +107,7 @@ impl SecretCache {
         now_ms: u64,
     ) -> Option<(Identity, Option<Arc<str>>)> {
         let entry = self.entries.get(&tag.0)?;
-        if now_ms.saturating_sub(entry.at) < STORE_TTL_MS {
+        if now_ms < entry.until {
             return Some((entry.identity, entry.id));
         }
         self.entries.remove(&tag.0);
@@ -127,12 +130,26 @@ impl SecretCache {
         now_ms: u64,
         epoch: u64,
     ) {
-        let id = id.map(Arc::from);
         let entry = Remembered {
             identity,
-            id,
-            at: now_ms,
+            id: id.map(Arc::from),
+            until: now_ms.saturating_add(STORE_TTL_MS),
         };
+        self.remember(tag, entry, epoch);
+    }
+
+    /// Remembers a success until `until_ms` (an introspected token: the caller bounds it by
+    /// the token's `exp`), unless a revocation came in since `epoch` was read.
+    pub fn insert_until(&self, tag: SecretTag, identity: Identity, until_ms: u64, epoch: u64) {
+        let entry = Remembered {
+            identity,
+            id: None,
+            until: until_ms,
+        };
+        self.remember(tag, entry, epoch);
+    }
+
+    fn remember(&self, tag: SecretTag, entry: Remembered, epoch: u64) {
         self.entries.insert(tag.0, entry);
         // Checked after the insert: a revocation racing with it either sees the entry and
         // drops it, or bumped the epoch first and the entry is dropped here.
@@ -169,7 +186,7 @@ impl SecretCache {
 }
 
 /// A secret's cache key: the HMAC of its parts.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SecretTag(Digest);
 
 fn sha256(bytes: &[u8]) -> Digest {
@@ -192,6 +209,8 @@ mod tests {
             roles: vec!["admin".into()],
             scopes: Vec::new(),
             method: AuthMethod::Basic,
+            acr: None,
+            auth_time: None,
         }
     }
 
@@ -236,6 +255,22 @@ mod tests {
         assert_eq!(cache.get(&b, 3), None);
         cache.forget(&Revocation::All);
         assert_eq!(cache.get(&a, 1), None);
+    }
+
+    #[test]
+    fn introspected_tokens_live_until_their_deadline_unless_revoked() {
+        let cache = SecretCache::new(10);
+        let tag = cache.tag(&["introspection", "t"]);
+        cache.insert_until(tag, alice(), 60_000, cache.epoch());
+        assert_eq!(cache.get(&tag, 59_999), Some(alice()));
+        assert_eq!(cache.get(&tag, 60_000), None);
+        cache.insert_until(tag, alice(), 60_000, cache.epoch());
+        cache.forget(&Revocation::Subject("alice".into()));
+        assert_eq!(cache.get(&tag, 1), None);
+        let before = cache.epoch();
+        cache.forget(&Revocation::All);
+        cache.insert_until(tag, alice(), 60_000, before);
+        assert_eq!(cache.get(&tag, 1), None, "a check older than a revocation");
     }
 
     #[test]

@@ -20,3 +20,8 @@ pub fn now_unix() -> u64 {
 pub fn now_millis() -> u64 {
     u64::try_from(since_epoch().as_millis()).unwrap_or(u64::MAX)
 }
+
+/// Seconds since the Unix epoch, as the store counts them.
+pub fn now_unix_i64() -> i64 {
+    i64::try_from(now_unix()).unwrap_or(i64::MAX)
+}

@@ -45,13 +45,19 @@ pub struct KeyProvider {
 impl KeyProvider {
     /// Loads keys once; a file must load, a URL may be down at start (tokens then get 503).
     pub async fn start(config: &JwtConfig) -> Result<Arc<Self>, KeyError> {
+        Self::from_source(config.source.clone(), config.refresh).await
+    }
+
+    /// Keys from `source`, refreshed every `refresh` when it is a URL (an OpenID Provider's
+    /// `jwks_uri` too).
+    pub async fn from_source(source: KeySource, refresh: Duration) -> Result<Arc<Self>, KeyError> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(FETCH_TIMEOUT)
             .build()
             .map_err(|e| KeyError::Fetch(e.to_string()))?;
         let provider = Arc::new(Self {
-            source: config.source.clone(),
+            source,
             current: RwLock::new(None),
             last_fetch: Mutex::new(None),
             client,
@@ -62,7 +68,7 @@ impl KeyProvider {
                 if let Err(e) = provider.reload().await {
                     tracing::warn!(url, error = %e, "JWKS unavailable at start; bearer tokens get 503 until it loads");
                 }
-                tokio::spawn(refresh_loop(Arc::downgrade(&provider), config.refresh));
+                tokio::spawn(refresh_loop(Arc::downgrade(&provider), refresh));
             }
         }
         Ok(provider)

@@ -8,9 +8,12 @@ mod clock;
 mod decision_log;
 pub mod health;
 mod htpasswd;
+mod introspect;
 pub mod keys;
 pub mod live;
 mod login;
+mod metadata;
+pub mod oidc;
 pub mod proxy;
 pub mod serve;
 mod tls;
@@ -38,6 +41,12 @@ pub enum StartError {
     /// The htpasswd file could not be read.
     #[error(transparent)]
     Htpasswd(#[from] htpasswd::HtpasswdError),
+    /// An identity provider could not be set up.
+    #[error(transparent)]
+    Oidc(#[from] oidc::OidcError),
+    /// Token introspection could not be set up.
+    #[error(transparent)]
+    Introspection(#[from] introspect::IntrospectError),
     /// The TLS certificate or key could not be used.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),

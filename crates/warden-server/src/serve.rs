@@ -137,9 +137,16 @@ async fn handle(
 ) -> Result<Response<Body>, Infallible> {
     let (peer, tls) = (conn.peer.ip(), conn.tls);
     let path = req.uri().path();
+    if let Some(metadata) = crate::metadata::answer(&app, path, req.method()) {
+        return Ok(own(metadata));
+    }
     let flavour = match path {
         "/.warden/health" => return Ok(own(health(&app).await)),
-        "/.warden/login" | "/.warden/logout" => {
+        "/.warden/login"
+        | "/.warden/logout"
+        | "/.warden/oidc/start"
+        | "/.warden/oidc/callback"
+        | "/.warden/oidc/backchannel" => {
             let facts = app.facts(parts(req.method(), req.uri(), req.headers(), peer, tls));
             return Ok(own(crate::login::handle(&app, &facts, req).await));
         }

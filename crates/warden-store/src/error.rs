@@ -24,6 +24,9 @@ pub enum StoreError {
     /// A role name is not acceptable.
     #[error("invalid role: {0}")]
     InvalidRole(String),
+    /// A back-channel logout named neither a subject nor a provider session id.
+    #[error("logout names neither a subject nor a sid")]
+    LogoutWithoutTarget,
     /// Password hashing or verification failed to run.
     #[error("password hashing failed: {0}")]
     Hash(String),
@@ -132,6 +135,7 @@ mod tests {
         assert!(!StoreError::Random.is_unavailable());
         assert!(!StoreError::UnknownSession("a".into()).is_unavailable());
         assert!(!StoreError::UserDisabled("a".into()).is_unavailable());
+        assert!(!StoreError::LogoutWithoutTarget.is_unavailable());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! warden's storage: users, API keys and sessions behind the [`Store`] trait,
+//! warden's storage: users, API keys and sessions (password and federated, with the
+//! pending state of OpenID sign-ins) behind the [`Store`] trait,
 //! with an embedded SQLite backend ([`SqliteStore`]) and a PostgreSQL one
 //! ([`PgStore`]) for several replicas, and failed-attempt
 //! counting behind [`AttemptState`] ([`MemoryAttempts`] in process), and
@@ -9,6 +10,7 @@ pub mod attempts;
 mod breaker;
 pub mod clock;
 mod error;
+mod federated;
 pub mod htpasswd;
 pub mod password;
 mod postgres;
@@ -24,6 +26,7 @@ mod validate;
 pub use api_key::NewApiKey;
 pub use attempts::{AttemptKey, AttemptLimits, AttemptState, MemoryAttempts};
 pub use error::StoreError;
+pub use federated::{FederatedLogin, FederatedSession, PendingSignIn};
 pub use htpasswd::{Htpasswd, HtpasswdCheck};
 pub use postgres::PgStore;
 pub use record::{ApiKeyRecord, UserRecord};

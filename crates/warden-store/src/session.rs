@@ -9,6 +9,11 @@ use crate::{StoreError, UserRecord};
 /// Prefix of every session token; distinct from API keys so one can never pass for the other.
 pub const SESSION_PREFIX: &str = "wds_";
 
+/// Prefix of every federated session token (sign-in at an OpenID Provider).
+///
+/// Distinct from [`SESSION_PREFIX`], so a token only ever matches its own table.
+pub const FEDERATED_PREFIX: &str = "wdf_";
+
 /// Seconds of activity the store may ignore before moving `last_seen`.
 ///
 /// Writing on every request would serialise all readers behind the SQLite
@@ -39,8 +44,10 @@ impl std::fmt::Debug for NewSession {
 pub struct SessionRecord {
     /// Short public identifier (12 lowercase hex chars), used to list and revoke.
     pub id: String,
-    /// Name of the signed-in user.
+    /// Name of the signed-in user; for a federated session, the provider's subject.
     pub user: String,
+    /// The OpenID Provider a federated session signed in at; `None` for password sessions.
+    pub provider: Option<String>,
     /// Sign-in time, seconds since the Unix epoch.
     pub created_at: i64,
     /// Last recorded activity, seconds since the Unix epoch (coarse, see [`LAST_SEEN_GRANULARITY`]).
@@ -65,13 +72,13 @@ pub(crate) struct Minted {
     pub(crate) id: String,
 }
 
-/// Generates a token: `wds_` + base64url (no padding) of 32 random bytes.
-pub(crate) fn mint() -> Result<Minted, StoreError> {
+/// Generates a token: `prefix` + base64url (no padding) of 32 random bytes.
+pub(crate) fn mint(prefix: &str) -> Result<Minted, StoreError> {
     let mut secret = [0u8; 32];
     aws_lc_rs::rand::fill(&mut secret).map_err(|_| StoreError::Random)?;
     let mut id = [0u8; 6];
     aws_lc_rs::rand::fill(&mut id).map_err(|_| StoreError::Random)?;
-    let token = format!("{SESSION_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
+    let token = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(secret));
     Ok(Minted {
         hash: hash_token(&token),
         token,
@@ -89,16 +96,33 @@ pub fn looks_like_session(s: &str) -> bool {
     s.starts_with(SESSION_PREFIX)
 }
 
-/// A new session for `user` signed in at `now`, and the token hash to store for it.
+/// True if `s` has the federated session prefix (cheap pre-check before any lookup).
+pub fn looks_like_federated(s: &str) -> bool {
+    s.starts_with(FEDERATED_PREFIX)
+}
+
+/// A new password session for `user` signed in at `now`, and the token hash to store for it.
 pub(crate) fn start(
     user: &str,
     now: i64,
     limits: SessionLimits,
 ) -> Result<(NewSession, String), StoreError> {
-    let minted = mint()?;
+    open(SESSION_PREFIX, user, None, now, limits)
+}
+
+/// A new session with a `prefix` token, and the token hash to store for it.
+pub(crate) fn open(
+    prefix: &str,
+    user: &str,
+    provider: Option<&str>,
+    now: i64,
+    limits: SessionLimits,
+) -> Result<(NewSession, String), StoreError> {
+    let minted = mint(prefix)?;
     let record = SessionRecord {
         id: minted.id,
         user: user.to_owned(),
+        provider: provider.map(str::to_owned),
         created_at: now,
         last_seen: now,
         expires_at: now.saturating_add(limits.absolute),
@@ -125,8 +149,12 @@ pub(crate) fn admits(
     now: i64,
     limits: SessionLimits,
 ) -> bool {
-    let live = now < session.expires_at && now.saturating_sub(session.last_seen) < limits.idle;
-    live && !user.disabled
+    is_live(session, now, limits) && !user.disabled
+}
+
+/// True while neither the idle nor the absolute limit has been reached.
+pub(crate) fn is_live(session: &SessionRecord, now: i64, limits: SessionLimits) -> bool {
+    now < session.expires_at && now.saturating_sub(session.last_seen) < limits.idle
 }
 
 /// True when the stored `last_seen` is old enough to be worth a write (see [`LAST_SEEN_GRANULARITY`]).
@@ -141,13 +169,17 @@ mod tests {
 
     #[test]
     fn format() {
-        let m = mint().unwrap();
+        let m = mint(SESSION_PREFIX).unwrap();
         assert_eq!(m.token.len(), 4 + 43);
         assert!(looks_like_session(&m.token));
+        assert!(!looks_like_federated(&m.token));
         assert_eq!(m.id.len(), 12);
         assert!(m.id.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')));
         assert_eq!(m.hash, hash_token(&m.token));
-        assert_ne!(mint().unwrap().token, m.token);
+        assert_ne!(mint(SESSION_PREFIX).unwrap().token, m.token);
+        let f = mint(FEDERATED_PREFIX).unwrap();
+        assert!(f.token.starts_with("wdf_") && f.token.len() == 4 + 43);
+        assert!(looks_like_federated(&f.token) && !looks_like_session(&f.token));
     }
 
     #[test]
@@ -158,12 +190,13 @@ mod tests {
 
     #[test]
     fn debug_hides_token() {
-        let m = mint().unwrap();
+        let m = mint(SESSION_PREFIX).unwrap();
         let s = NewSession {
             token: m.token.clone(),
             record: SessionRecord {
                 id: m.id,
                 user: "u".into(),
+                provider: None,
                 created_at: 1,
                 last_seen: 1,
                 expires_at: 2,

@@ -4,7 +4,10 @@
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::validate::decode_roles;
-use crate::{ApiKeyRecord, SessionRecord, StoreError, UserRecord};
+use crate::{
+    ApiKeyRecord, FederatedLogin, FederatedSession, PendingSignIn, SessionRecord, StoreError,
+    UserRecord,
+};
 
 /// Migration steps in order: the version each reaches and its statements.
 pub(crate) type Steps = &'static [(i64, &'static [&'static str])];
@@ -53,6 +56,10 @@ pub(crate) trait RecordRow {
     fn int(&self, column: &str) -> Result<i64, sqlx::Error>;
     /// A flag column (INTEGER 0/1 in SQLite, BOOLEAN in PostgreSQL).
     fn flag(&self, column: &str) -> Result<bool, sqlx::Error>;
+    /// A nullable TEXT column.
+    fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error>;
+    /// A nullable integer column.
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error>;
 }
 
 impl<R> RecordRow for R
@@ -62,6 +69,8 @@ where
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
 {
     fn text(&self, column: &str) -> Result<String, sqlx::Error> {
         self.try_get(column)
@@ -72,6 +81,14 @@ where
     }
 
     fn flag(&self, column: &str) -> Result<bool, sqlx::Error> {
+        self.try_get(column)
+    }
+
+    fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(column)
+    }
+
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
         self.try_get(column)
     }
 }
@@ -131,13 +148,58 @@ pub(crate) fn api_key(row: &impl RecordRow) -> Result<ApiKeyRecord, StoreError> 
     })
 }
 
-/// Decodes a session from `id, user_name, created_at, last_seen, expires_at`.
+/// Decodes a session from `id, user_name, provider, created_at, last_seen, expires_at`.
+///
+/// `provider` is NULL for password sessions, which select it as a constant.
 pub(crate) fn session(row: &impl RecordRow) -> Result<SessionRecord, StoreError> {
     Ok(SessionRecord {
         id: row.text("id")?,
         user: row.text("user_name")?,
+        provider: row.opt_text("provider")?,
         created_at: row.int("created_at")?,
         last_seen: row.int("last_seen")?,
+        expires_at: row.int("expires_at")?,
+    })
+}
+
+/// Decodes a federated session from [`FEDERATED_COLUMNS`].
+pub(crate) fn federated_session(row: &impl RecordRow) -> Result<FederatedSession, StoreError> {
+    let login = FederatedLogin {
+        provider: row.text("provider")?,
+        subject: row.text("user_name")?,
+        roles: decode_roles(&row.text("roles")?),
+        acr: row.opt_text("acr")?,
+        amr: decode_roles(&row.text("amr")?),
+        auth_time: row.opt_int("auth_time")?,
+        sid: row.opt_text("sid")?,
+        refresh_token: row.opt_text("refresh_token")?,
+        id_token: row.opt_text("id_token")?,
+        refresh_at: row.opt_int("refresh_at")?,
+    };
+    Ok(FederatedSession {
+        session: session(row)?,
+        login,
+    })
+}
+
+/// The `federated_sessions` columns [`federated_session`] reads, the subject as `user_name`.
+pub(crate) const FEDERATED_COLUMNS: &str = "id, provider, subject AS user_name, roles, acr, amr,
+    auth_time, sid, refresh_token, id_token, refresh_at, created_at, last_seen, expires_at";
+
+/// The `oidc_pending` columns [`pending_sign_in`] reads.
+pub(crate) const PENDING_COLUMNS: &str =
+    "provider, nonce, code_verifier, return_to, acr_values, max_age, created_at, expires_at";
+
+/// Decodes a pending sign-in from [`PENDING_COLUMNS`].
+pub(crate) fn pending_sign_in(row: &impl RecordRow) -> Result<PendingSignIn, StoreError> {
+    Ok(PendingSignIn {
+        provider: row.text("provider")?,
+        nonce: row.text("nonce")?,
+        code_verifier: row.text("code_verifier")?,
+        return_to: row.text("return_to")?,
+        acr_values: row.opt_text("acr_values")?,
+        max_age: row.opt_int("max_age")?,
+        created_at: row.int("created_at")?,
         expires_at: row.int("expires_at")?,
     })
 }

@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 
 use crate::{
-    ApiKeyRecord, NewApiKey, NewSession, SessionLimits, SessionRecord, StoreError, UserRecord,
+    ApiKeyRecord, FederatedLogin, FederatedSession, NewApiKey, NewSession, PendingSignIn,
+    SessionLimits, SessionRecord, StoreError, UserRecord,
 };
 
 /// Users, API keys and sessions; implementations must reflect writes immediately.
@@ -65,14 +66,75 @@ pub trait Store: Send + Sync {
         limits: SessionLimits,
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError>;
 
-    /// Sessions not past their absolute expiry at `now`, oldest first.
+    /// Sessions of both kinds not past their absolute expiry at `now`, oldest first.
+    ///
+    /// A federated session lists its subject as `user` and its provider as `provider`.
     async fn list_sessions(&self, now: i64) -> Result<Vec<SessionRecord>, StoreError>;
 
-    /// Ends a session by id; `UnknownSession` if absent.
+    /// Ends a session of either kind by id; `UnknownSession` if absent.
     async fn revoke_session(&self, id: &str) -> Result<(), StoreError>;
 
-    /// Ends every session of a user and returns how many there were.
+    /// Ends every password session of a local user and returns how many there were.
     async fn revoke_user_sessions(&self, user: &str) -> Result<u64, StoreError>;
+
+    /// Opens a session for a sign-in at a provider; only the `wdf_` token's hash is stored.
+    ///
+    /// Expires at `now + limits.absolute`; also deletes federated sessions expired at `now`.
+    async fn create_federated_session(
+        &self,
+        login: &FederatedLogin,
+        now: i64,
+        limits: SessionLimits,
+    ) -> Result<NewSession, StoreError>;
+
+    /// The federated session if the token is live; refreshes `last_seen` like `check_session`.
+    ///
+    /// `None` if the token is unknown (a `wds_` token always is) or past either limit.
+    async fn check_federated_session(
+        &self,
+        token: &str,
+        now: i64,
+        limits: SessionLimits,
+    ) -> Result<Option<FederatedSession>, StoreError>;
+
+    /// Stores what a refresh at the provider returned; `UnknownSession` if the session is gone.
+    ///
+    /// A `None` token keeps the stored one (providers need not rotate them); a `None`
+    /// `refresh_at` clears it.
+    async fn update_federated_tokens(
+        &self,
+        id: &str,
+        refresh_token: Option<&str>,
+        id_token: Option<&str>,
+        refresh_at: Option<i64>,
+        roles: &[String],
+    ) -> Result<(), StoreError>;
+
+    /// Back-channel logout: ends the provider's sessions of `subject` and/or `sid`.
+    ///
+    /// Returns the ids it ended, sorted; `LogoutWithoutTarget` (nothing ended) if both are `None`.
+    async fn revoke_federated(
+        &self,
+        provider: &str,
+        subject: Option<&str>,
+        sid: Option<&str>,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// Keeps a sign-in in progress under the SHA-256 of `state`; deletes expired ones.
+    ///
+    /// Expiry is judged at `pending.created_at`.
+    async fn put_pending_sign_in(
+        &self,
+        state: &str,
+        pending: &PendingSignIn,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes and returns the sign-in kept under `state`, once; `None` if unknown or expired.
+    async fn take_pending_sign_in(
+        &self,
+        state: &str,
+        now: i64,
+    ) -> Result<Option<PendingSignIn>, StoreError>;
 
     /// Cheap round trip to the backend, for health checks.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -11,6 +11,16 @@ use warden_store::{PgStore, Store, StoreError};
 
 use common::pg::{Proxy, TestSchema, base_url, host_port, with_database, with_host_port};
 
+/// Every table of the current schema, sorted.
+const TABLES: &[&str] = &[
+    "api_keys",
+    "federated_sessions",
+    "oidc_pending",
+    "sessions",
+    "users",
+    "warden_schema",
+];
+
 /// A short timeout for the tests that wait for it.
 const SHORT: Duration = Duration::from_secs(1);
 
@@ -32,10 +42,7 @@ async fn search_path_puts_everything_in_the_test_schema() {
     assert_eq!(store.schema_version().await.unwrap(), 0);
     assert!(schema.tables().await.is_empty());
     store.add_user("alice", "pw", &[]).await.unwrap();
-    assert_eq!(
-        schema.tables().await,
-        ["api_keys", "sessions", "users", "warden_schema"]
-    );
+    assert_eq!(schema.tables().await, TABLES);
     let current = "SELECT count(*) FROM users WHERE current_schema() = $1";
     let mut conn = schema.connect().await;
     let n: i64 = sqlx::query_scalar(current)
@@ -53,7 +60,7 @@ async fn migration_is_idempotent_and_concurrent_migrations_agree() {
     let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
     ra.unwrap();
     rb.unwrap();
-    assert_eq!(a.schema_version().await.unwrap(), 2);
+    assert_eq!(a.schema_version().await.unwrap(), 3);
     assert_eq!(schema.int("SELECT count(*) FROM warden_schema").await, 1);
 
     a.add_user("alice", "pw", &[]).await.unwrap();
@@ -62,12 +69,15 @@ async fn migration_is_idempotent_and_concurrent_migrations_agree() {
     assert_eq!(b.list_users().await.unwrap().len(), 1);
     assert_eq!(
         schema.int("SELECT max(version) FROM warden_schema").await,
-        2
+        3
     );
     assert_eq!(schema.int("SELECT count(*) FROM warden_schema").await, 1);
     let indexes = "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()
-                   AND indexname IN ('sessions_user', 'sessions_expires', 'api_keys_key_hash_key')";
-    assert_eq!(schema.int(indexes).await, 3);
+                   AND indexname IN ('sessions_user', 'sessions_expires', 'api_keys_key_hash_key',
+                   'federated_sessions_token_hash_key', 'federated_sessions_subject',
+                   'federated_sessions_sid', 'federated_sessions_expires',
+                   'oidc_pending_expires', 'oidc_pending_pkey')";
+    assert_eq!(schema.int(indexes).await, 9);
 }
 
 #[tokio::test]
@@ -112,13 +122,16 @@ async fn older_schema_gains_sessions_and_keeps_its_data() {
     store.migrate().await.unwrap();
     store.add_user("old", "pw", &[]).await.unwrap();
     // Back to version 1: users and API keys only.
-    schema.exec("DROP TABLE sessions").await;
+    for table in ["sessions", "federated_sessions", "oidc_pending"] {
+        schema.exec(&format!("DROP TABLE {table}")).await;
+    }
     schema.exec("UPDATE warden_schema SET version = 1").await;
 
     let store = schema.store();
     assert_eq!(store.schema_version().await.unwrap(), 1);
     assert!(store.check_password("old", "pw").await.unwrap().is_some());
-    assert_eq!(store.schema_version().await.unwrap(), 2);
+    assert_eq!(store.schema_version().await.unwrap(), 3);
+    assert_eq!(schema.tables().await, TABLES);
     let limits = warden_store::SessionLimits {
         idle: 60,
         absolute: 600,
@@ -131,6 +144,51 @@ async fn older_schema_gains_sessions_and_keeps_its_data() {
             .unwrap()
             .is_some()
     );
+}
+
+#[tokio::test]
+async fn version_2_gains_federated_sessions_and_keeps_its_sessions() {
+    let schema = TestSchema::new().await;
+    let store = schema.store();
+    store.add_user("old", "pw", &[]).await.unwrap();
+    let limits = warden_store::SessionLimits {
+        idle: 60,
+        absolute: 600,
+    };
+    let s = store.create_session("old", 1_000, limits).await.unwrap();
+    // Back to version 2: what version 3 added is gone, the session stays.
+    schema.exec("DROP TABLE federated_sessions").await;
+    schema.exec("DROP TABLE oidc_pending").await;
+    schema.exec("UPDATE warden_schema SET version = 2").await;
+
+    let store = schema.store();
+    assert_eq!(store.schema_version().await.unwrap(), 2);
+    let (session, _) = store
+        .check_session(&s.token, 1_001, limits)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(session, s.record);
+    assert_eq!(store.schema_version().await.unwrap(), 3);
+    assert_eq!(schema.tables().await, TABLES);
+    let login = warden_store::FederatedLogin {
+        provider: "corp".to_owned(),
+        subject: "s-1".to_owned(),
+        roles: Vec::new(),
+        acr: None,
+        amr: Vec::new(),
+        auth_time: None,
+        sid: Some("sid".to_owned()),
+        refresh_token: None,
+        id_token: None,
+        refresh_at: None,
+    };
+    let fed = store
+        .create_federated_session(&login, 1_002, limits)
+        .await
+        .unwrap();
+    let listed = store.list_sessions(1_002).await.unwrap();
+    assert_eq!(listed, [s.record, fed.record]);
 }
 
 #[tokio::test]

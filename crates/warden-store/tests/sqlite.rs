@@ -6,7 +6,7 @@ mod common;
 
 use common::{TempDir, open, set_user_version};
 use warden_store::session::hash_token;
-use warden_store::{SessionLimits, SqliteStore, Store, StoreError};
+use warden_store::{FederatedLogin, PendingSignIn, SessionLimits, SqliteStore, Store, StoreError};
 
 #[tokio::test]
 async fn open_creates_db_file_and_pings() {
@@ -58,4 +58,50 @@ async fn database_files_hold_the_session_hash_not_the_token() {
     assert!(contains(&hash_token(&s.token)));
     assert!(!contains(&s.token));
     assert!(!contains(&s.token[4..]));
+}
+
+#[tokio::test]
+async fn database_files_hold_no_federated_token_nor_state() {
+    let dir = TempDir::new();
+    let store = open(&dir).await;
+    let limits = SessionLimits {
+        idle: 60,
+        absolute: 600,
+    };
+    let login = FederatedLogin {
+        provider: "corp".to_owned(),
+        subject: "s-1".to_owned(),
+        roles: Vec::new(),
+        acr: None,
+        amr: Vec::new(),
+        auth_time: None,
+        sid: None,
+        refresh_token: Some("rt-stored-to-refresh".to_owned()),
+        id_token: None,
+        refresh_at: None,
+    };
+    let s = store
+        .create_federated_session(&login, 1_000, limits)
+        .await
+        .unwrap();
+    let state = "c3RhdGUtb2YtdGhlLWZsb3ctMTIzNDU2Nzg5MA";
+    let pending = PendingSignIn {
+        provider: "corp".to_owned(),
+        nonce: "nonce-kept-for-the-callback".to_owned(),
+        code_verifier: "v".to_owned(),
+        return_to: "/".to_owned(),
+        acr_values: None,
+        max_age: None,
+        created_at: 1_000,
+        expires_at: 1_600,
+    };
+    store.put_pending_sign_in(state, &pending).await.unwrap();
+    let mut bytes = std::fs::read(dir.data().join("warden.db")).unwrap();
+    bytes.extend(std::fs::read(dir.data().join("warden.db-wal")).unwrap_or_default());
+    let contains = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    // What must be kept in clear is found, so finding nothing else means something.
+    assert!(contains("rt-stored-to-refresh") && contains("nonce-kept-for-the-callback"));
+    assert!(contains(&hash_token(&s.token)) && contains(&hash_token(state)));
+    assert!(!contains(&s.token[4..]));
+    assert!(!contains(state));
 }

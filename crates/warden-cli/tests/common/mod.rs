@@ -9,6 +9,7 @@ pub mod front;
 pub mod h2c;
 pub mod http;
 pub mod jwks;
+pub mod op;
 pub mod proxied;
 pub mod services;
 pub mod shapes;

@@ -237,7 +237,7 @@ fn redis_url(url: &str) -> Result<(), &'static str> {
     }
 }
 
-fn timeout(
+pub(super) fn timeout(
     value: Option<&Spanned<i64>>,
     key: &str,
     default: u64,

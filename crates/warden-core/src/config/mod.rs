@@ -3,8 +3,13 @@
 mod backends;
 mod edge;
 mod error;
+mod introspection;
+mod login;
 mod nginx;
+mod oidc;
 mod raw;
+mod require;
+mod resource;
 mod rules;
 
 use std::net::SocketAddr;
@@ -19,8 +24,12 @@ pub use backends::{StateBackend, StateConfig, StoreBackend, StoreConfig, UrlSett
 pub use edge::{ProxyConfig, TlsConfig};
 use error::Issues;
 pub use error::{ConfigErrors, ConfigIssue};
+pub use introspection::IntrospectionConfig;
+pub use login::LoginConfig;
 pub use nginx::{NginxNote, Severity, nginx_notes};
+pub use oidc::{OidcProvider, SecretSource};
 use raw::{RawAuthn, RawConfig, RawJwt, RawNetwork, RawServer};
+pub use resource::ResourceConfig;
 
 use crate::jwt::JwtPolicy;
 use crate::network::NetworkPolicy;
@@ -39,6 +48,8 @@ pub struct Config {
     pub identity_headers: IdentityHeaders,
     /// JWT bearer tokens, when enabled.
     pub jwt: Option<JwtConfig>,
+    /// Bearer tokens checked at an authorization server (RFC 7662), when enabled.
+    pub introspection: Option<IntrospectionConfig>,
     /// Basic against the user store, when enabled.
     pub basic: bool,
     /// An Apache htpasswd file checked besides the store, when configured.
@@ -61,17 +72,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// Where replicas share failed-attempt counters and revocations.
     pub state: StateConfig,
-}
-
-/// `[login]`, typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginConfig {
-    /// A session unused this long ends, in seconds.
-    pub idle: i64,
-    /// A session ends this long after sign-in whatever its use, in seconds.
-    pub absolute: i64,
-    /// Origins (`https://app.example`) a return address may point to besides this host.
-    pub redirect_origins: Vec<String>,
+    /// The protected resource metadata (RFC 9728), when `server.resource` is set.
+    pub resource: Option<ResourceConfig>,
 }
 
 /// `[limits]`, typed: failures per minute before 429.
@@ -131,7 +133,7 @@ impl Config {
     /// Parses and checks a configuration; relative paths are taken from `base_dir`
     /// (the directory of the file).
     pub fn parse(source: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
-        let raw: RawConfig =
+        let mut raw: RawConfig =
             toml::from_str(source).map_err(|e| error::from_toml_error(source, &e))?;
         let mut issues = Issues::new(source);
         if *raw.version.get_ref() != 1 {
@@ -153,17 +155,24 @@ impl Config {
             .basic
             .as_ref()
             .and_then(|b| htpasswd(b, base_dir, &mut issues));
+        let providers = std::mem::take(&mut raw.authn.oidc);
+        let providers = oidc::providers(providers, base_dir, &mut issues);
+        let introspection = (raw.authn.introspection.take())
+            .and_then(|i| introspection::introspection(i, base_dir, &mut issues));
         let (jwt, basic, api_key_header) = authn(raw.authn, base_dir, &mut issues);
         let network = network(&raw.network, &mut issues);
-        let login = login(raw.login, basic, &mut issues);
+        let login = login::login(raw.login, basic, providers, &mut issues);
         let limits = limits(&raw.limits, &mut issues);
         let available = crate::rules::Schemes {
             jwt: jwt.is_some(),
             basic,
             api_key: api_key_header.is_some(),
             session: login.is_some(),
+            introspection: introspection.is_some(),
         };
-        let rules = rules::rules(raw.rules, available, &mut issues);
+        let oidc = login.as_ref().is_some_and(|l| !l.providers.is_empty());
+        let rules = rules::rules(raw.rules, available, oidc, &mut issues);
+        let resource = resource::resource(raw.server.get_ref(), &mut issues);
         let data_dir = server.as_ref().map(|s| s.2.clone()).unwrap_or_default();
         let store = backends::store(raw.store, &data_dir, base_dir, &mut issues);
         let state = backends::state(raw.state, base_dir, &mut issues);
@@ -178,6 +187,7 @@ impl Config {
             data_dir,
             identity_headers,
             jwt,
+            introspection,
             basic,
             htpasswd,
             api_key_header,
@@ -189,6 +199,7 @@ impl Config {
             tls,
             store,
             state,
+            resource,
         })
     }
 }
@@ -384,7 +395,7 @@ fn required<T>(
     value.map(Spanned::into_inner)
 }
 
-fn non_negative(
+pub(super) fn non_negative(
     value: Option<Spanned<i64>>,
     key: &str,
     default: u64,
@@ -428,57 +439,6 @@ fn network(raw: &RawNetwork, issues: &mut Issues<'_>) -> NetworkPolicy {
 }
 
 /// Login is on by default whenever a password authenticator is configured.
-fn login(
-    raw: Option<Spanned<raw::RawLogin>>,
-    basic: bool,
-    issues: &mut Issues<'_>,
-) -> Option<LoginConfig> {
-    let span = raw.as_ref().map(Spanned::span);
-    let raw = raw.map(Spanned::into_inner).unwrap_or_default();
-    let enabled = raw.enabled.unwrap_or(basic);
-    if enabled && !basic {
-        issues.add(
-            "login",
-            span.unwrap_or(0..0),
-            "needs a password authenticator: add `[authn.basic]`",
-        );
-        return None;
-    }
-    let idle = non_negative(raw.idle_seconds, "login.idle_seconds", 30 * 60, issues).max(60);
-    let absolute = non_negative(
-        raw.absolute_seconds,
-        "login.absolute_seconds",
-        12 * 3600,
-        issues,
-    )
-    .max(idle);
-    let mut redirect_origins = Vec::new();
-    for origin in raw.redirect_origins {
-        let text = origin.get_ref().trim_end_matches('/').to_ascii_lowercase();
-        let ok = (text.starts_with("https://") || text.starts_with("http://"))
-            && !text
-                .split_once("://")
-                .is_some_and(|(_, rest)| rest.is_empty() || rest.contains(['/', '?', '#', '@']));
-        if ok {
-            redirect_origins.push(text);
-        } else {
-            issues.add(
-                "login.redirect_origins",
-                origin.span(),
-                format!(
-                    "`{}` is not an origin like `https://app.example`",
-                    origin.get_ref()
-                ),
-            );
-        }
-    }
-    enabled.then(|| LoginConfig {
-        idle: i64::try_from(idle).unwrap_or(i64::MAX),
-        absolute: i64::try_from(absolute).unwrap_or(i64::MAX),
-        redirect_origins,
-    })
-}
-
 fn limits(raw: &raw::RawLimits, issues: &mut Issues<'_>) -> Limits {
     let mut one = |value: &Option<Spanned<i64>>, key: &str, default: u32| match value {
         None => default,

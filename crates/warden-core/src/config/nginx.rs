@@ -36,7 +36,15 @@ pub fn nginx_notes(config: &Config) -> Vec<NginxNote> {
             ),
         );
     }
-    if config.basic || config.api_key_header.is_some() {
+    if config.introspection.is_some() {
+        add(
+            Severity::Error500,
+            format!(
+                "`authn.introspection`: while the endpoint cannot answer, tokens get 503, which nginx shows as 500; {RECIPE} to send 503 with Retry-After"
+            ),
+        );
+    }
+    if config.basic || config.api_key_header.is_some() || config.introspection.is_some() {
         add(
             Severity::Mapped,
             format!(

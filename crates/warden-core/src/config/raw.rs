@@ -34,6 +34,7 @@ pub struct RawLogin {
     pub absolute_seconds: Option<Spanned<i64>>,
     #[serde(default)]
     pub redirect_origins: Vec<Spanned<String>>,
+    pub public_url: Option<Spanned<String>>,
 }
 
 /// `[limits]`: failed attempts allowed per minute before 429.
@@ -57,6 +58,10 @@ pub struct RawServer {
     pub identity_headers: Option<RawIdentityHeaders>,
     pub upstream: Option<Spanned<String>>,
     pub tls: Option<Spanned<RawTls>>,
+    pub resource: Option<Spanned<String>>,
+    pub authorization_servers: Option<Spanned<Vec<Spanned<String>>>>,
+    pub scopes_supported: Option<Spanned<Vec<Spanned<String>>>>,
+    pub resource_name: Option<Spanned<String>>,
 }
 
 /// `[server.tls]`: PEM certificate chain and private key.
@@ -95,6 +100,9 @@ pub struct RawAuthn {
     pub jwt: Option<Spanned<RawJwt>>,
     pub basic: Option<Spanned<RawBasic>>,
     pub api_key: Option<Spanned<RawApiKey>>,
+    #[serde(default)]
+    pub oidc: Vec<Spanned<super::oidc::RawOidc>>,
+    pub introspection: Option<Spanned<super::introspection::RawIntrospection>>,
 }
 
 /// `[authn.jwt]`.
@@ -189,10 +197,27 @@ pub struct RawCors {
     pub max_age: Option<u32>,
 }
 
-/// `require = "authenticated"` or `require = { roles = [...], scopes = [...] }`.
+/// `require = "authenticated"` or `require = { roles = [...], scopes = [...], acr = [...],
+/// max_age = N }`.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum RawRequire {
     Word(String),
-    Table(BTreeMap<String, Vec<String>>),
+    Table(RawRequireTable),
+}
+
+/// The table form of `require`. Unknown keys are collected, not refused by serde: a shape
+/// error would stop at the first problem and lose the key's name inside the untagged enum,
+/// so `rules` reports them, with their rule, among the other problems. `acr` and `max_age`
+/// are plain values for the same reason: a wrong type is reported with its key.
+#[derive(Debug, Deserialize)]
+pub struct RawRequireTable {
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    pub acr: Option<toml::Value>,
+    pub max_age: Option<toml::Value>,
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, toml::Value>,
 }

@@ -5,12 +5,15 @@ use toml::Spanned;
 
 use super::error::Issues;
 use super::raw::{RawCors, RawRequire, RawRule};
-use crate::rules::{Access, Cors, Requirement, Rule, RuleSet, Schemes, compile_pattern};
+use super::require::{check_step_up, requirement};
+use crate::rules::{Access, Cors, Rule, RuleSet, Schemes, compile_pattern};
 
 /// Converts every rule, recording each problem; `None` when any rule is broken.
+/// `oidc`: an OpenID Connect provider signs browsers in, so sessions may carry an `acr`.
 pub(super) fn rules(
     raw: Vec<Spanned<RawRule>>,
     available: Schemes,
+    oidc: bool,
     issues: &mut Issues<'_>,
 ) -> Option<RuleSet> {
     let mut out = Vec::new();
@@ -22,6 +25,7 @@ pub(super) fn rules(
             span,
             rule.into_inner(),
             available,
+            oidc,
             issues,
         ) {
             Some(rule) => out.push(rule),
@@ -39,6 +43,7 @@ fn one_rule(
     span: std::ops::Range<usize>,
     raw: RawRule,
     available: Schemes,
+    oidc: bool,
     issues: &mut Issues<'_>,
 ) -> Option<Rule> {
     let path = raw.path.get_ref();
@@ -51,6 +56,7 @@ fn one_rule(
         );
     }
     let methods = methods(key, raw.methods, issues);
+    let require_span = raw.require.as_ref().map_or(span.clone(), Spanned::span);
     let access = access(key, span.clone(), raw.allow, raw.require, issues);
     let schemes = schemes(key, raw.authn, available, issues);
     if let (Some(Access::Authenticated(_)), Some(s)) = (&access, schemes)
@@ -61,6 +67,11 @@ fn one_rule(
             span,
             "needs an authenticator: configure one under `[authn]`",
         );
+        return None;
+    }
+    if let (Some(Access::Authenticated(need)), Some(s)) = (&access, schemes)
+        && !check_step_up(key, require_span, need, s, oidc, issues)
+    {
         return None;
     }
     let host = raw.host.map(|h| h.into_inner().to_ascii_lowercase());
@@ -155,43 +166,6 @@ fn access(
     }
 }
 
-fn requirement(
-    key: &str,
-    require: Spanned<RawRequire>,
-    issues: &mut Issues<'_>,
-) -> Option<Requirement> {
-    let span = require.span();
-    let key = format!("{key}.require");
-    match require.into_inner() {
-        RawRequire::Word(w) if w == "authenticated" => Some(Requirement::default()),
-        RawRequire::Word(w) => {
-            issues.add(
-                key,
-                span,
-                format!("`{w}`: expected `authenticated` or a table of roles/scopes"),
-            );
-            None
-        }
-        RawRequire::Table(mut table) => {
-            let roles = table.remove("roles").unwrap_or_default();
-            let scopes = table.remove("scopes").unwrap_or_default();
-            if let Some(unknown) = table.keys().next() {
-                issues.add(
-                    key,
-                    span,
-                    format!("unknown key `{unknown}`: expected `roles` or `scopes`"),
-                );
-                return None;
-            }
-            if roles.is_empty() && scopes.is_empty() {
-                issues.add(key, span, "name at least one role or scope");
-                return None;
-            }
-            Some(Requirement { roles, scopes })
-        }
-    }
-}
-
 fn schemes(
     key: &str,
     raw: Option<Spanned<Vec<String>>>,
@@ -208,8 +182,9 @@ fn schemes(
             "basic" => (&mut chosen.basic, available.basic),
             "api_key" => (&mut chosen.api_key, available.api_key),
             "session" => (&mut chosen.session, available.session),
+            "introspection" => (&mut chosen.introspection, available.introspection),
             other => {
-                let expected = "expected `jwt`, `basic`, `api_key` or `session`";
+                let expected = "expected `jwt`, `introspection`, `basic`, `api_key` or `session`";
                 issues.add(
                     format!("{key}.authn"),
                     raw.span(),
@@ -219,17 +194,23 @@ fn schemes(
             }
         };
         if !on {
+            let hint = if name == "jwt" && available.introspection {
+                " (tokens checked by introspection are `introspection`)"
+            } else {
+                ""
+            };
             issues.add(
                 format!("{key}.authn"),
                 raw.span(),
-                format!("`{name}` is not configured under `[authn]`"),
+                format!("`{name}` is not configured under `[authn]`{hint}"),
             );
             return None;
         }
         *slot = true;
     }
     if !(chosen.is_empty() || chosen.bearer() || chosen.basic) {
-        let why = "add `jwt`, `basic` or `api_key`: a 401 must name a scheme clients can answer";
+        let why = "add `jwt`, `introspection`, `basic` or `api_key`: a 401 must name a scheme \
+                   clients can answer";
         issues.add(format!("{key}.authn"), raw.span(), why);
         return None;
     }

@@ -62,18 +62,41 @@ pub(crate) fn check(
         roles,
         scopes,
         method: AuthMethod::Jwt,
+        acr: acr(claims)?,
+        auth_time: auth_time(claims)?,
     })
 }
 
+/// `acr` (RFC 9470 §4): absent is `None`, anything but a string is a bad claim.
+fn acr(claims: &Map<String, Value>) -> Result<Option<String>, TokenProblem> {
+    match claims.get("acr") {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(TokenProblem::BadClaims),
+    }
+}
+
+/// `auth_time` (RFC 9470 §4), a NumericDate: fractions are dropped, negatives are bad claims.
+fn auth_time(claims: &Map<String, Value>) -> Result<Option<u64>, TokenProblem> {
+    match numeric(claims, "auth_time")? {
+        None => Ok(None),
+        Some(t) if t >= 0.0 && t.is_finite() => Ok(Some(t as u64)),
+        Some(_) => Err(TokenProblem::BadClaims),
+    }
+}
+
 /// A NumericDate claim: absent is `None`, anything but a number is a bad claim.
-fn numeric(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, TokenProblem> {
+pub(crate) fn numeric(
+    claims: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<f64>, TokenProblem> {
     match claims.get(name) {
         None => Ok(None),
         Some(v) => v.as_f64().map(Some).ok_or(TokenProblem::BadClaims),
     }
 }
 
-fn audience_matches(aud: Option<&Value>, accepted: &[String]) -> bool {
+pub(crate) fn audience_matches(aud: Option<&Value>, accepted: &[String]) -> bool {
     match aud {
         Some(Value::String(s)) => accepted.iter().any(|a| a == s),
         Some(Value::Array(items)) => items
@@ -84,7 +107,7 @@ fn audience_matches(aud: Option<&Value>, accepted: &[String]) -> bool {
     }
 }
 
-fn lookup<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+pub(crate) fn lookup<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     let mut parts = path.split('.');
     let mut current = claims.get(parts.next()?)?;
     for part in parts {
@@ -94,7 +117,7 @@ fn lookup<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
 }
 
 /// A claim given as a space-separated string or an array of strings.
-fn string_list(value: Option<&Value>) -> Result<Vec<String>, TokenProblem> {
+pub(crate) fn string_list(value: Option<&Value>) -> Result<Vec<String>, TokenProblem> {
     match value {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::String(s)) => Ok(s.split_whitespace().map(str::to_owned).collect()),

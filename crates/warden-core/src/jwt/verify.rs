@@ -28,12 +28,14 @@ pub fn verify_until(
     }
 }
 
-fn verify_inner(
+/// Checks the header (no `crit`, `typ` among `typ` when given) and the signature with an
+/// allowed key, and returns the claims unjudged: for tokens whose claims the caller checks
+/// itself (OpenID Connect ID and logout tokens).
+pub fn verify_signed(
     token: &str,
     keys: &KeySet,
-    policy: &JwtPolicy,
-    now: u64,
-) -> Result<(crate::identity::Identity, u64), TokenProblem> {
+    typ: Option<&[String]>,
+) -> Result<Map<String, Value>, TokenProblem> {
     let parts: Vec<&str> = token.split('.').collect();
     let [header_part, claims_part, _] = parts[..] else {
         return Err(TokenProblem::Malformed);
@@ -42,11 +44,21 @@ fn verify_inner(
         return Err(TokenProblem::Malformed);
     }
     let header = jsonwebtoken::decode_header(token).map_err(|e| header_problem(e.kind()))?;
-    check_header(&header, policy)?;
+    check_header(&header, typ)?;
     let claims = verify_signature(token, keys, header.kid.as_deref(), header.alg)?;
     if !unique::members_unique(claims_part) {
         return Err(TokenProblem::BadClaims);
     }
+    Ok(claims)
+}
+
+fn verify_inner(
+    token: &str,
+    keys: &KeySet,
+    policy: &JwtPolicy,
+    now: u64,
+) -> Result<(crate::identity::Identity, u64), TokenProblem> {
+    let claims = verify_signed(token, keys, policy.typ.as_deref())?;
     let identity = claims::check(&claims, policy, now)?;
     // `check` proved `exp` is a number after `now`; the cache may keep the token until then.
     let exp = claims.get("exp").and_then(Value::as_f64).unwrap_or(0.0);
@@ -55,12 +67,12 @@ fn verify_inner(
 }
 
 /// `crit` must be absent and `typ` accepted; `jku`, `x5u`, `x5c` and `jwk` are never used.
-fn check_header(header: &Header, policy: &JwtPolicy) -> Result<(), TokenProblem> {
+fn check_header(header: &Header, typ: Option<&[String]>) -> Result<(), TokenProblem> {
     // warden understands no extension; an empty list is forbidden too (RFC 7515 §4.1.11).
     if header.crit.is_some() {
         return Err(TokenProblem::UnknownCritical);
     }
-    if let Some(accepted) = &policy.typ {
+    if let Some(accepted) = typ {
         let typ = header.typ.as_deref().unwrap_or("");
         let typ = typ
             .get(..12)

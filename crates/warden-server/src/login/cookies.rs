@@ -52,3 +52,24 @@ pub fn csrf(facts: &RequestFacts, token: &str) -> String {
     let flag = if secure(facts) { "; Secure" } else { "" };
     format!("{CSRF}={token}; Path=/.warden/; Max-Age=3600{flag}; HttpOnly; SameSite=Strict")
 }
+
+/// The cookie binding an OIDC sign-in to the browser that started it: the `state` value.
+pub const OIDC_STATE: &str = "warden_oidc";
+
+/// How long a sign-in at a provider may take, in seconds.
+pub const OIDC_STATE_SECONDS: i64 = 600;
+
+/// The state cookie, only sent to the callback. `Lax`: the provider's redirect back is a
+/// top-level navigation from another site, which `Strict` would strip it from.
+pub fn oidc_state(facts: &RequestFacts, state: &str) -> String {
+    let flag = if secure(facts) { "; Secure" } else { "" };
+    format!(
+        "{OIDC_STATE}={state}; Path=/.warden/oidc/; Max-Age={OIDC_STATE_SECONDS}{flag}; HttpOnly; SameSite=Lax"
+    )
+}
+
+/// The state cookie, expired.
+pub fn clear_oidc_state(facts: &RequestFacts) -> String {
+    let flag = if secure(facts) { "; Secure" } else { "" };
+    format!("{OIDC_STATE}=; Path=/.warden/oidc/; Max-Age=0{flag}; HttpOnly; SameSite=Lax")
+}

@@ -5,7 +5,9 @@
 //! decisions for every other path are rendered by `warden_core::render`.
 
 mod cookies;
+mod federated;
 mod page;
+mod provider_logout;
 mod respond;
 
 use std::collections::HashMap;
@@ -22,6 +24,7 @@ use warden_store::{AttemptKey, Revocation, SessionLimits};
 
 use crate::app::App;
 use crate::clock;
+use federated::StepUp;
 use page::Notice;
 use respond::{Page, Response};
 
@@ -49,8 +52,15 @@ pub async fn handle(app: &App, facts: &RequestFacts, req: http::Request<Incoming
     };
     match (path, method) {
         (LOGIN_PATH, &Method::GET | &Method::HEAD) => flow.show_login().await,
+        (LOGIN_PATH, &Method::POST) if !login.password => respond::method_not_allowed(),
         (LOGIN_PATH, &Method::POST) => match read_form(body).await {
             Some(form) => flow.submit_login(&form).await,
+            None => flow.bad_form(),
+        },
+        (federated::START_PATH, &Method::GET | &Method::HEAD) => flow.start_federated().await,
+        (federated::CALLBACK_PATH, &Method::GET) => flow.callback().await,
+        (provider_logout::BACKCHANNEL_PATH, &Method::POST) => match read_form(body).await {
+            Some(form) => flow.backchannel(&form).await,
             None => flow.bad_form(),
         },
         ("/.warden/logout", &Method::GET | &Method::HEAD) => flow.show_logout().await,
@@ -86,6 +96,13 @@ impl Flow<'_> {
             idle: self.login.idle,
             absolute: self.login.absolute,
         }
+    }
+
+    /// The absolute URL of one of warden's own paths, as browsers and providers reach it:
+    /// `[login] public_url`, else the origin of the request (trusted proxies' headers included).
+    fn public_url(&self, path: &str) -> Option<String> {
+        let origin = (self.login.public_url.clone()).or_else(|| self.facts.own_origin())?;
+        Some(format!("{origin}{path}"))
     }
 
     /// The return address from a query or form value, or `/` when it is not safe.
@@ -125,23 +142,43 @@ impl Flow<'_> {
     async fn show_login(&self) -> Response {
         let query = query_map(self.query);
         let rd = self.return_to(query.get("rd").map(String::as_str));
+        let step = StepUp::from_query(&query);
         let Ok(user) = self.current_user().await else {
             return respond::unavailable();
         };
-        if let (Some(_), None) = (&user, query.get("switch")) {
+        let switching = query.contains_key("switch") || step.asked();
+        if user.is_some() && !switching {
             return respond::see_other(&rd, Vec::new());
+        }
+        if let Some(only) = self.login.sole_provider() {
+            let provider = self
+                .app
+                .authenticators()
+                .providers()
+                .get(&only.name)
+                .cloned();
+            if let Some(provider) = provider {
+                return self.send_to_provider(&provider, &rd, &step).await;
+            }
         }
         let notice = user
             .as_ref()
             .map_or(Notice::None, |(_, name)| Notice::Switching(name));
-        self.form(StatusCode::OK, &rd, &notice)
+        self.form(StatusCode::OK, &rd, &notice, &step)
     }
 
-    fn form(&self, status: StatusCode, rd: &str, notice: &Notice<'_>) -> Response {
+    fn form(&self, status: StatusCode, rd: &str, notice: &Notice<'_>, step: &StepUp) -> Response {
         let Some(csrf) = cookies::random_token() else {
             return respond::unavailable();
         };
-        Page::new(status, page::login(&csrf, rd, notice))
+        let buttons: Vec<page::Button> = (self.login.providers.iter())
+            .map(|p| page::Button {
+                href: federated::start_href(&p.name, rd, step),
+                label: p.display_name.clone(),
+            })
+            .collect();
+        let html = page::login(&csrf, rd, notice, &buttons, self.login.password);
+        Page::new(status, html)
             .cookie(cookies::csrf(self.facts, &csrf))
             .into()
     }
@@ -203,7 +240,7 @@ impl Flow<'_> {
                 {
                     return respond::unavailable();
                 }
-                return self.form(StatusCode::OK, &rd, &Notice::Failed);
+                return self.form(StatusCode::OK, &rd, &Notice::Failed, &StepUp::default());
             }
             Err(_) => return respond::unavailable(),
         };
@@ -251,6 +288,7 @@ impl Flow<'_> {
         let user = user.map(|(_, name)| name);
         Page::new(StatusCode::OK, page::logout(&csrf, user.as_deref()))
             .cookie(cookies::csrf(self.facts, &csrf))
+            .form_targets(self.provider_origins())
             .into()
     }
 
@@ -263,6 +301,8 @@ impl Flow<'_> {
         let Ok(current) = self.current_user().await else {
             return respond::unavailable();
         };
+        // Asked before the session ends: the provider's logout needs its ID token.
+        let at_provider = self.provider_logout_url().await;
         if let Some((id, user)) = current {
             if self.end_session(&id).await.is_err() {
                 return respond::unavailable();
@@ -271,7 +311,7 @@ impl Flow<'_> {
         }
         let mut set: Vec<String> = cookies::clear_session(self.facts).into();
         set.push(cookies::marker(false));
-        respond::see_other(LOGIN_PATH, set)
+        respond::see_other(at_provider.as_deref().unwrap_or(LOGIN_PATH), set)
     }
 }
 

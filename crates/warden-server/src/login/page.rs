@@ -13,8 +13,23 @@ pub enum Notice<'a> {
     Switching(&'a str),
 }
 
-/// The login form, carrying the CSRF token and the return address.
-pub fn login(csrf: &str, rd: &str, notice: &Notice<'_>) -> String {
+/// A "Sign in with …" link to an identity provider.
+pub struct Button {
+    /// Where it goes (`/.warden/oidc/start?provider=…`).
+    pub href: String,
+    /// The provider's display name.
+    pub label: String,
+}
+
+/// The sign-in page: a button per identity provider, then the password form (carrying the
+/// CSRF token and the return address) when passwords are accepted.
+pub fn login(
+    csrf: &str,
+    rd: &str,
+    notice: &Notice<'_>,
+    buttons: &[Button],
+    password: bool,
+) -> String {
     let notice = match notice {
         Notice::None => String::new(),
         Notice::Failed => {
@@ -25,10 +40,19 @@ pub fn login(csrf: &str, rd: &str, notice: &Notice<'_>) -> String {
             escape(user)
         ),
     };
-    document(
-        "Sign in",
-        &format!(
-            "<h1>Sign in</h1>\n{notice}<form method=\"post\" action=\"{LOGIN_PATH}\">\n\
+    let buttons: String = buttons
+        .iter()
+        .map(|b| {
+            format!(
+                "<p><a class=\"button\" href=\"{}\">Sign in with {}</a></p>\n",
+                escape(&b.href),
+                escape(&b.label)
+            )
+        })
+        .collect();
+    let form = if password {
+        format!(
+            "<form method=\"post\" action=\"{LOGIN_PATH}\">\n\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
              <input type=\"hidden\" name=\"rd\" value=\"{rd}\">\n\
              <label for=\"username\">User name</label>\
@@ -38,7 +62,13 @@ pub fn login(csrf: &str, rd: &str, notice: &Notice<'_>) -> String {
              <button type=\"submit\">Sign in</button>\n</form>\n",
             csrf = escape(csrf),
             rd = escape(rd),
-        ),
+        )
+    } else {
+        String::new()
+    };
+    document(
+        "Sign in",
+        &format!("<h1>Sign in</h1>\n{notice}{buttons}{form}"),
     )
 }
 

@@ -29,6 +29,8 @@ pub struct Page {
     html: String,
     cookies: Vec<String>,
     retry_after: Option<u64>,
+    /// Origins a form on this page may end up at besides this site (a provider's logout).
+    form_targets: Vec<String>,
 }
 
 impl Page {
@@ -39,6 +41,7 @@ impl Page {
             html,
             cookies: Vec::new(),
             retry_after: None,
+            form_targets: Vec::new(),
         }
     }
 
@@ -47,6 +50,35 @@ impl Page {
         self.cookies.push(cookie);
         self
     }
+
+    /// Lets this page's form redirect to these origins: CSP `form-action` also covers the
+    /// redirects that follow a submission, so sign-out at a provider needs its origin.
+    pub fn form_targets(mut self, origins: Vec<String>) -> Self {
+        self.form_targets = origins;
+        self
+    }
+
+    /// Adds `Retry-After`.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+}
+
+/// 302 to another site (an identity provider), with cookies; no body to speak of.
+pub fn found(location: &str, cookies: Vec<String>) -> Response {
+    let html = page::message(
+        "Continue",
+        "You are being sent to sign in.",
+        Some((location, "Continue")),
+    );
+    let mut page = Page::new(StatusCode::FOUND, html);
+    page.cookies = cookies;
+    let mut response: Response = page.into();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, v);
+    }
+    response
 }
 
 impl From<Page> for Response {
@@ -66,6 +98,15 @@ impl From<Page> for Response {
                 HeaderName::from_static(name),
                 HeaderValue::from_static(value),
             );
+        }
+        if !page.form_targets.is_empty() {
+            let csp = PAGE_HEADERS[0].1.replace(
+                "form-action 'self'",
+                &format!("form-action 'self' {}", page.form_targets.join(" ")),
+            );
+            if let Ok(v) = HeaderValue::from_str(&csp) {
+                headers.insert(http::header::CONTENT_SECURITY_POLICY, v);
+            }
         }
         for cookie in page.cookies {
             if let Ok(v) = HeaderValue::from_str(&cookie) {

@@ -1,6 +1,8 @@
 //! PostgreSQL backend: one database shared by every warden replica and the CLI.
 
+mod federated;
 mod keys;
+mod pending;
 mod schema;
 mod sessions;
 mod users;
@@ -16,8 +18,8 @@ use tokio::sync::OnceCell;
 
 use crate::breaker::Breaker;
 use crate::{
-    ApiKeyRecord, NewApiKey, NewSession, SessionLimits, SessionRecord, Store, StoreError,
-    UserRecord,
+    ApiKeyRecord, FederatedLogin, FederatedSession, NewApiKey, NewSession, PendingSignIn,
+    SessionLimits, SessionRecord, Store, StoreError, UserRecord,
 };
 
 /// Name of the backend in [`StoreError::Timeout`].
@@ -253,6 +255,60 @@ impl Store for PgStore {
 
     async fn revoke_user_sessions(&self, user: &str) -> Result<u64, StoreError> {
         self.call(sessions::end_all(&self.pool, user)).await
+    }
+
+    async fn create_federated_session(
+        &self,
+        login: &FederatedLogin,
+        now: i64,
+        limits: SessionLimits,
+    ) -> Result<NewSession, StoreError> {
+        federated::create(self, login, now, limits).await
+    }
+
+    async fn check_federated_session(
+        &self,
+        token: &str,
+        now: i64,
+        limits: SessionLimits,
+    ) -> Result<Option<FederatedSession>, StoreError> {
+        federated::check(self, token, now, limits).await
+    }
+
+    async fn update_federated_tokens(
+        &self,
+        id: &str,
+        refresh_token: Option<&str>,
+        id_token: Option<&str>,
+        refresh_at: Option<i64>,
+        roles: &[String],
+    ) -> Result<(), StoreError> {
+        federated::update_tokens(self, id, refresh_token, id_token, refresh_at, roles).await
+    }
+
+    async fn revoke_federated(
+        &self,
+        provider: &str,
+        subject: Option<&str>,
+        sid: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        federated::revoke(self, provider, subject, sid).await
+    }
+
+    async fn put_pending_sign_in(
+        &self,
+        state: &str,
+        pending: &PendingSignIn,
+    ) -> Result<(), StoreError> {
+        self.call(pending::put(&self.pool, state, pending)).await
+    }
+
+    async fn take_pending_sign_in(
+        &self,
+        state: &str,
+        now: i64,
+    ) -> Result<Option<PendingSignIn>, StoreError> {
+        self.call(pending::take(&self.pool, state, now)).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

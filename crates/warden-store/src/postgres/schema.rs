@@ -52,8 +52,49 @@ const V2: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires_at)",
 ];
 
+/// Statements that take a version-2 schema to version 3 (sign-in at OpenID Providers).
+const V3: &[&str] = &[
+    // The subject is the provider's, not a row of `users`: no foreign key. `roles` and
+    // `amr` are encoded like `users.roles`; the provider's tokens are kept to refresh.
+    "CREATE TABLE IF NOT EXISTS federated_sessions (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        provider TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        acr TEXT,
+        amr TEXT NOT NULL,
+        auth_time BIGINT,
+        sid TEXT,
+        refresh_token TEXT,
+        id_token TEXT,
+        refresh_at BIGINT,
+        created_at BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+    )",
+    // Back-channel logout names a subject, a provider session, or both.
+    "CREATE INDEX IF NOT EXISTS federated_sessions_subject
+        ON federated_sessions (provider, subject)",
+    "CREATE INDEX IF NOT EXISTS federated_sessions_sid ON federated_sessions (provider, sid)",
+    "CREATE INDEX IF NOT EXISTS federated_sessions_expires ON federated_sessions (expires_at)",
+    // Keyed by the SHA-256 of the `state` parameter, never the state itself.
+    "CREATE TABLE IF NOT EXISTS oidc_pending (
+        state_hash TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        code_verifier TEXT NOT NULL,
+        return_to TEXT NOT NULL,
+        acr_values TEXT,
+        max_age BIGINT,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS oidc_pending_expires ON oidc_pending (expires_at)",
+];
+
 /// Migration steps in order: the version each reaches and its statements.
-const STEPS: Steps = &[(1, V1), (2, V2)];
+const STEPS: Steps = &[(1, V1), (2, V2), (3, V3)];
 
 /// Brings the schema to [`SCHEMA_VERSION`], refusing one from a newer build.
 pub(super) async fn migrate(pool: &PgPool) -> Result<(), StoreError> {

@@ -7,7 +7,14 @@ use crate::session::{self, hash_token, looks_like_session};
 use crate::shared::{self, JOINED_USER};
 use crate::{NewSession, SessionLimits, SessionRecord, StoreError, UserRecord};
 
-const SESSION_COLUMNS: &str = "id, user_name, created_at, last_seen, expires_at";
+/// Live sessions of both kinds, oldest first.
+const LIST: &str = "
+    SELECT id, user_name, NULL::text AS provider, created_at, last_seen, expires_at
+    FROM sessions WHERE expires_at > $1
+    UNION ALL
+    SELECT id, subject AS user_name, provider, created_at, last_seen, expires_at
+    FROM federated_sessions WHERE expires_at > $1
+    ORDER BY created_at, id";
 
 pub(super) async fn create(
     store: &PgStore,
@@ -89,7 +96,7 @@ pub(super) async fn check(
                 return Ok(None);
             }
             if session::needs_touch(&session, now) {
-                touch(&store.pool, &session.id, now).await?;
+                touch(&store.pool, "sessions", &session.id, now).await?;
                 session.last_seen = now;
             }
             Ok(Some((session, user)))
@@ -105,7 +112,8 @@ async fn lookup(
     // Lookup by hash, as for API keys; roles and status come from `users`
     // now, so a change to the user applies to sessions already open.
     let row = sqlx::query(
-        "SELECT s.id, s.user_name, s.created_at, s.last_seen, s.expires_at,
+        "SELECT s.id, s.user_name, NULL::text AS provider, s.created_at, s.last_seen,
+                s.expires_at,
                 u.roles AS user_roles, u.disabled AS user_disabled,
                 u.created_at AS user_created_at
          FROM sessions s JOIN users u ON u.name = s.user_name
@@ -118,30 +126,40 @@ async fn lookup(
         .transpose()
 }
 
-async fn touch(pool: &PgPool, id: &str, now: i64) -> Result<(), StoreError> {
+/// Moves `last_seen` of session `id` in `table` (`sessions` or `federated_sessions`) to `now`.
+pub(super) async fn touch(
+    pool: &PgPool,
+    table: &'static str,
+    id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
     // The guard keeps a slower concurrent request from moving `last_seen` back.
-    sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id = $2 AND last_seen < $1")
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await?;
+    let sql = format!("UPDATE {table} SET last_seen = $1 WHERE id = $2 AND last_seen < $1");
+    sqlx::query(&sql).bind(now).bind(id).execute(pool).await?;
     Ok(())
 }
 
 pub(super) async fn list(pool: &PgPool, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
-    let sql = format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions WHERE expires_at > $1 ORDER BY created_at, id"
-    );
-    let rows = sqlx::query(&sql).bind(now).fetch_all(pool).await?;
+    let rows = sqlx::query(LIST).bind(now).fetch_all(pool).await?;
     rows.iter().map(shared::session).collect()
 }
 
+/// Deletes the session `id` of either kind.
 pub(super) async fn revoke(pool: &PgPool, id: &str) -> Result<(), StoreError> {
-    let done = sqlx::query("DELETE FROM sessions WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
-    if done.rows_affected() == 0 {
+    let mut tx = pool.begin().await?;
+    let mut deleted = 0;
+    for sql in [
+        "DELETE FROM sessions WHERE id = $1",
+        "DELETE FROM federated_sessions WHERE id = $1",
+    ] {
+        deleted += sqlx::query(sql)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    tx.commit().await?;
+    if deleted == 0 {
         return Err(StoreError::UnknownSession(id.to_owned()));
     }
     Ok(())

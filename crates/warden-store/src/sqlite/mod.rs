@@ -1,6 +1,8 @@
 //! SQLite backend: one database file shared by the CLI (writer) and the server.
 
+mod federated;
 mod keys;
+mod pending;
 mod schema;
 mod sessions;
 mod users;
@@ -13,8 +15,8 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 use crate::{
-    ApiKeyRecord, NewApiKey, NewSession, SessionLimits, SessionRecord, Store, StoreError,
-    UserRecord,
+    ApiKeyRecord, FederatedLogin, FederatedSession, NewApiKey, NewSession, PendingSignIn,
+    SessionLimits, SessionRecord, Store, StoreError, UserRecord,
 };
 
 /// File name of the database inside the data directory.
@@ -146,6 +148,61 @@ impl Store for SqliteStore {
 
     async fn revoke_user_sessions(&self, user: &str) -> Result<u64, StoreError> {
         sessions::end_all(&self.pool, user).await
+    }
+
+    async fn create_federated_session(
+        &self,
+        login: &FederatedLogin,
+        now: i64,
+        limits: SessionLimits,
+    ) -> Result<NewSession, StoreError> {
+        federated::create(&self.pool, login, now, limits).await
+    }
+
+    async fn check_federated_session(
+        &self,
+        token: &str,
+        now: i64,
+        limits: SessionLimits,
+    ) -> Result<Option<FederatedSession>, StoreError> {
+        federated::check(&self.pool, token, now, limits).await
+    }
+
+    async fn update_federated_tokens(
+        &self,
+        id: &str,
+        refresh_token: Option<&str>,
+        id_token: Option<&str>,
+        refresh_at: Option<i64>,
+        roles: &[String],
+    ) -> Result<(), StoreError> {
+        let pool = &self.pool;
+        federated::update_tokens(pool, id, refresh_token, id_token, refresh_at, roles).await
+    }
+
+    async fn revoke_federated(
+        &self,
+        provider: &str,
+        subject: Option<&str>,
+        sid: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        federated::revoke(&self.pool, provider, subject, sid).await
+    }
+
+    async fn put_pending_sign_in(
+        &self,
+        state: &str,
+        pending: &PendingSignIn,
+    ) -> Result<(), StoreError> {
+        pending::put(&self.pool, state, pending).await
+    }
+
+    async fn take_pending_sign_in(
+        &self,
+        state: &str,
+        now: i64,
+    ) -> Result<Option<PendingSignIn>, StoreError> {
+        pending::take(&self.pool, state, now).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

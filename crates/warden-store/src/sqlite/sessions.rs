@@ -6,7 +6,14 @@ use crate::session::{self, hash_token, looks_like_session};
 use crate::shared::{self, JOINED_USER};
 use crate::{NewSession, SessionLimits, SessionRecord, StoreError, UserRecord};
 
-const SESSION_COLUMNS: &str = "id, user AS user_name, created_at, last_seen, expires_at";
+/// Live sessions of both kinds, oldest first; binds `now` twice.
+const LIST: &str = "
+    SELECT id, user AS user_name, NULL AS provider, created_at, last_seen, expires_at
+    FROM sessions WHERE expires_at > ?
+    UNION ALL
+    SELECT id, subject AS user_name, provider, created_at, last_seen, expires_at
+    FROM federated_sessions WHERE expires_at > ?
+    ORDER BY created_at, id";
 
 pub(super) async fn create(
     pool: &SqlitePool,
@@ -75,7 +82,8 @@ pub(super) async fn check(
     // Lookup by hash, as for API keys; roles and status come from `users`
     // now, so a change to the user applies to sessions already open.
     let row = sqlx::query(
-        "SELECT s.id, s.user AS user_name, s.created_at, s.last_seen, s.expires_at,
+        "SELECT s.id, s.user AS user_name, NULL AS provider, s.created_at, s.last_seen,
+                s.expires_at,
                 u.roles AS user_roles, u.disabled AS user_disabled,
                 u.created_at AS user_created_at
          FROM sessions s JOIN users u ON u.name = s.user
@@ -92,15 +100,22 @@ pub(super) async fn check(
         return Ok(None);
     }
     if session::needs_touch(&session, now) {
-        touch(pool, &session.id, now).await?;
+        touch(pool, "sessions", &session.id, now).await?;
         session.last_seen = now;
     }
     Ok(Some((session, user)))
 }
 
-async fn touch(pool: &SqlitePool, id: &str, now: i64) -> Result<(), StoreError> {
+/// Moves `last_seen` of session `id` in `table` (`sessions` or `federated_sessions`) to `now`.
+pub(super) async fn touch(
+    pool: &SqlitePool,
+    table: &'static str,
+    id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
     // The guard keeps a slower concurrent request from moving `last_seen` back.
-    sqlx::query("UPDATE sessions SET last_seen = ? WHERE id = ? AND last_seen < ?")
+    let sql = format!("UPDATE {table} SET last_seen = ? WHERE id = ? AND last_seen < ?");
+    sqlx::query(&sql)
         .bind(now)
         .bind(id)
         .bind(now)
@@ -110,19 +125,30 @@ async fn touch(pool: &SqlitePool, id: &str, now: i64) -> Result<(), StoreError> 
 }
 
 pub(super) async fn list(pool: &SqlitePool, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
-    let sql = format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions WHERE expires_at > ? ORDER BY created_at, id"
-    );
-    let rows = sqlx::query(&sql).bind(now).fetch_all(pool).await?;
+    let rows = sqlx::query(LIST)
+        .bind(now)
+        .bind(now)
+        .fetch_all(pool)
+        .await?;
     rows.iter().map(shared::session).collect()
 }
 
+/// Deletes the session `id` of either kind.
 pub(super) async fn revoke(pool: &SqlitePool, id: &str) -> Result<(), StoreError> {
-    let done = sqlx::query("DELETE FROM sessions WHERE id = ?")
-        .bind(id)
-        .execute(pool)
-        .await?;
-    if done.rows_affected() == 0 {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut deleted = 0;
+    for sql in [
+        "DELETE FROM sessions WHERE id = ?",
+        "DELETE FROM federated_sessions WHERE id = ?",
+    ] {
+        deleted += sqlx::query(sql)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    tx.commit().await?;
+    if deleted == 0 {
         return Err(StoreError::UnknownSession(id.to_owned()));
     }
     Ok(())

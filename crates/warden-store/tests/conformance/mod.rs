@@ -7,7 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod expiry;
+pub mod federated;
 pub mod keys;
+pub mod logout;
+pub mod pending;
 pub mod sessions;
 pub mod users;
 
@@ -127,6 +130,26 @@ macro_rules! suite {
                 idle_limit_counts_from_last_seen,
                 absolute_limit_holds_despite_activity,
                 list_orders_by_creation_and_sign_in_sweeps_expired_rows;
+            federated:
+                create_and_check_round_trip_every_field,
+                token_is_stored_only_hashed,
+                federated_and_password_tokens_never_cross,
+                idle_and_absolute_limits_apply,
+                last_seen_moves_coarsely_and_never_back,
+                sign_in_sweeps_expired_federated_sessions,
+                update_tokens_replaces_or_keeps,
+                invalid_logins_are_refused;
+            logout:
+                logout_by_subject_sid_or_both,
+                logout_by_subject_ends_every_session_of_it,
+                logout_naming_nothing_is_refused,
+                list_and_revoke_cover_both_kinds;
+            pending:
+                put_then_take_once,
+                expired_is_none_and_deleted,
+                put_sweeps_expired_flows,
+                state_is_stored_only_hashed,
+                racing_takes_get_it_once;
         }
     };
 }

@@ -1,0 +1,215 @@
+//! Sessions opened by a sign-in at an identity provider: checked in the store like password
+//! sessions, and refreshed at the provider when its tokens are due. A provider that cannot
+//! be reached makes the request 503 (the session stays); one that refuses the refresh token
+//! ends the session (401, sign in again).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use warden_core::{AuthMethod, Authn, Identity, Rejection};
+use warden_store::{FederatedSession, SessionLimits};
+
+use super::{Authenticators, unavailable};
+use crate::clock;
+use crate::oidc::{IdTokenError, Provider, TokenCall};
+
+impl Authenticators {
+    /// A `wdf_` session cookie, remembered for half a second like password sessions.
+    pub(super) async fn federated_session(
+        &self,
+        token: &str,
+        now: i64,
+        limits: SessionLimits,
+    ) -> (Authn, Option<Arc<str>>) {
+        let tag = self.secrets.tag(&["session", token]);
+        let epoch = self.secrets.epoch();
+        let now_ms = clock::now_millis();
+        if let Some((identity, id)) = self.secrets.get_with_id(&tag, now_ms) {
+            return (Authn::Authenticated(identity), id);
+        }
+        let session = match self.store.check_federated_session(token, now, limits).await {
+            Ok(Some(session)) => session,
+            Ok(None) => return (Authn::Rejected(Rejection::SessionEnded), None),
+            Err(e) => return (unavailable("session store", &e), None),
+        };
+        let due = session.login.refresh_at.is_some_and(|t| now >= t);
+        let session = if due {
+            match self.refresh(token, session, now, limits).await {
+                Ok(session) => session,
+                Err(verdict) => return (verdict, None),
+            }
+        } else {
+            session
+        };
+        let identity = identity(&session);
+        let id = session.session.id;
+        (self.secrets).insert(tag, identity.clone(), Some(id.as_str()), now_ms, epoch);
+        (Authn::Authenticated(identity), Some(Arc::from(id)))
+    }
+
+    /// Refreshes the provider's tokens, one refresh per session at a time in this process.
+    async fn refresh(
+        &self,
+        token: &str,
+        session: FederatedSession,
+        now: i64,
+        limits: SessionLimits,
+    ) -> Result<FederatedSession, Authn> {
+        let id = session.session.id.clone();
+        let Some(provider) = self.providers.get(&session.login.provider).cloned() else {
+            // The provider left the configuration: nothing can vouch for this session now.
+            return Err(self.end(&id, "its provider is no longer configured").await);
+        };
+        let lock = self.refreshing.lock_for(&id);
+        let turn = lock.lock().await;
+        // Another request may have refreshed while this one waited.
+        let session = match self.store.check_federated_session(token, now, limits).await {
+            Ok(Some(session)) => session,
+            Ok(None) => return Err(Authn::Rejected(Rejection::SessionEnded)),
+            Err(e) => return Err(unavailable("session store", &e)),
+        };
+        let still_due = session.login.refresh_at.is_some_and(|t| now >= t);
+        let refresh_token = session.login.refresh_token.clone();
+        let result = match refresh_token {
+            Some(rt) if still_due => self.refresh_at_provider(&provider, session, &rt, now).await,
+            _ => Ok(session),
+        };
+        drop(turn);
+        self.refreshing.release(&id, lock);
+        result
+    }
+
+    async fn refresh_at_provider(
+        &self,
+        provider: &Provider,
+        mut session: FederatedSession,
+        refresh_token: &str,
+        now: i64,
+    ) -> Result<FederatedSession, Authn> {
+        let id = session.session.id.clone();
+        let ready = provider
+            .ready()
+            .await
+            .map_err(|_| provider_down(provider))?;
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        let tokens = match provider.token(&ready.metadata, &form).await {
+            Ok(TokenCall::Tokens(tokens)) => tokens,
+            Ok(TokenCall::Refused(code)) => {
+                tracing::info!(
+                    provider = provider.config.name,
+                    session = id,
+                    code,
+                    "refresh refused"
+                );
+                return Err(self.end(&id, "the provider refused the refresh").await);
+            }
+            Err(e) => {
+                tracing::warn!(provider = provider.config.name, error = %e, "refresh failed; answering 503");
+                return Err(Authn::Unavailable);
+            }
+        };
+        if let Some(id_token) = tokens.id_token.as_deref() {
+            let checked = provider
+                .verify_id_token(&ready.keys, id_token, None, clock::now_unix())
+                .await;
+            match checked {
+                Ok(signed_in) if signed_in.subject == session.login.subject => {
+                    session.login.roles = signed_in.roles;
+                }
+                Ok(_) => {
+                    return Err(self
+                        .end(&id, "the refreshed ID token names someone else")
+                        .await);
+                }
+                Err(IdTokenError::Unavailable) => return Err(provider_down(provider)),
+                Err(e) => {
+                    tracing::warn!(provider = provider.config.name, problem = ?e, "refreshed ID token refused");
+                    return Err(Authn::Unavailable);
+                }
+            }
+        }
+        let refresh_at = Some(crate::oidc::refresh_at(now, tokens.expires_in));
+        let store = &self.store;
+        let updated = store.update_federated_tokens(
+            &id,
+            tokens.refresh_token.as_deref(),
+            tokens.id_token.as_deref(),
+            refresh_at,
+            &session.login.roles,
+        );
+        match updated.await {
+            Ok(()) => {
+                session.login.refresh_at = refresh_at;
+                if let Some(rt) = tokens.refresh_token {
+                    session.login.refresh_token = Some(rt);
+                }
+                Ok(session)
+            }
+            Err(e) if e.is_transient() => Err(unavailable("session store", &e)),
+            Err(_) => Err(Authn::Rejected(Rejection::SessionEnded)),
+        }
+    }
+
+    /// Ends a session the provider no longer vouches for: 401, sign in again.
+    async fn end(&self, id: &str, why: &str) -> Authn {
+        tracing::info!(session = id, why, "federated session ended");
+        match self.store.revoke_session(id).await {
+            Ok(()) | Err(warden_store::StoreError::UnknownSession(_)) => {
+                self.forget(&warden_store::Revocation::Session(id.to_owned()));
+                Authn::Rejected(Rejection::SessionEnded)
+            }
+            Err(e) => unavailable("session store", &e),
+        }
+    }
+}
+
+/// One lock per session being refreshed, so concurrent requests wait for one refresh.
+#[derive(Default)]
+pub(super) struct Refreshing {
+    locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Refreshing {
+    fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(locks.entry(id.to_owned()).or_default())
+    }
+
+    /// Drops the session's lock once no other request holds it.
+    fn release(&self, id: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut locks = self
+            .locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        drop(lock);
+        if locks.get(id).is_some_and(|l| Arc::strong_count(l) == 1) {
+            locks.remove(id);
+        }
+    }
+}
+
+fn provider_down(provider: &Provider) -> Authn {
+    tracing::warn!(
+        provider = provider.config.name,
+        "provider unavailable for a refresh; answering 503"
+    );
+    Authn::Unavailable
+}
+
+fn identity(session: &FederatedSession) -> Identity {
+    let login = &session.login;
+    Identity {
+        subject: login.subject.clone(),
+        roles: login.roles.clone(),
+        scopes: Vec::new(),
+        method: AuthMethod::Oidc,
+        acr: login.acr.clone(),
+        auth_time: login.auth_time.and_then(|t| u64::try_from(t).ok()),
+    }
+}
