@@ -1,5 +1,5 @@
 //! A tiny JWKS server on a std listener: serves `tests/data/jwks.json`, answers 500, hangs
-//! up, stalls, or streams a huge body, as told; counts every request; stopping it closes the
+//! up, stalls, redirects, or streams a huge body, as told; counts every request; stopping it closes the
 //! port and every stalled connection.
 
 use std::io::{Read as _, Write as _};
@@ -24,6 +24,8 @@ pub enum Mode {
     Stall,
     /// 200 with a 50 MB body, streamed in 64 KiB chunks until the client goes away.
     Huge,
+    /// 302 to `http://127.0.0.1:PORT/jwks.json` (another server): must not be followed.
+    RedirectTo(u16),
 }
 
 /// The size of the [`Mode::Huge`] body.
@@ -117,6 +119,14 @@ fn answer(mut stream: TcpStream, mode: Mode, jwks: &[u8]) -> Option<TcpStream> {
         Mode::Stall => return Some(stream),
         Mode::Huge => {
             stream_huge(&mut stream);
+            return None;
+        }
+        Mode::RedirectTo(port) => {
+            let head = format!(
+                "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{port}/jwks.json\r\n\
+                 Content-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(head.as_bytes());
             return None;
         }
     };
