@@ -184,6 +184,10 @@ fn a_provider_down_at_refresh_is_503_and_the_session_survives() {
         r.all("set-cookie").is_empty(),
         "no cookie is cleared: {r:#?}"
     );
+    // Past the half-second cache, still down: judged again (the turn was given back), 503 again.
+    std::thread::sleep(Duration::from_millis(600));
+    let r = agent.get(&setup.url("/private/x"));
+    assert_eq!(r.status, 503, "still not judged: {r:#?}");
     setup.op.fault("/token", Fault::Off);
     let r = poll_until(Duration::from_secs(5), "recovery", || {
         let r = agent.get(&setup.url("/private/x"));

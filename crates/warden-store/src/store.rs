@@ -110,6 +110,11 @@ pub trait Store: Send + Sync {
         roles: &[String],
     ) -> Result<(), StoreError>;
 
+    /// Takes the turn to refresh a federated session at its provider: moves a `refresh_at`
+    /// that is due at `now` to `hold_until`, and says whether this call did (one caller wins,
+    /// on every replica). Another caller's turn, or no refresh due, is `false`.
+    async fn claim_refresh(&self, id: &str, now: i64, hold_until: i64) -> Result<bool, StoreError>;
+
     /// Back-channel logout: ends the provider's sessions of `subject` and/or `sid`.
     ///
     /// Returns the ids it ended, sorted; `LogoutWithoutTarget` (nothing ended) if both are `None`.

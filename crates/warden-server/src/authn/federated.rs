@@ -13,6 +13,9 @@ use super::{Authenticators, unavailable};
 use crate::clock;
 use crate::oidc::{IdTokenError, Provider, TokenCall};
 
+/// How long a replica holds the turn to refresh a session: longer than a provider call.
+const REFRESH_HOLD: i64 = 30;
+
 impl Authenticators {
     /// A `wdf_` session cookie, remembered for half a second like password sessions.
     pub(super) async fn federated_session(
@@ -71,11 +74,43 @@ impl Authenticators {
         let still_due = session.login.refresh_at.is_some_and(|t| now >= t);
         let refresh_token = session.login.refresh_token.clone();
         let result = match refresh_token {
-            Some(rt) if still_due => self.refresh_at_provider(&provider, session, &rt, now).await,
+            Some(rt) if still_due => self.refresh_once(&provider, session, &rt, now).await,
             _ => Ok(session),
         };
         drop(turn);
         self.refreshing.release(&id, lock);
+        result
+    }
+
+    /// Refreshes unless another replica holds the turn (its session stays valid meanwhile);
+    /// a refresh that could not reach the provider gives the turn back, so the next request
+    /// tries again instead of waiting out the hold.
+    async fn refresh_once(
+        &self,
+        provider: &Provider,
+        session: FederatedSession,
+        refresh_token: &str,
+        now: i64,
+    ) -> Result<FederatedSession, Authn> {
+        let id = session.session.id.clone();
+        match self.store.claim_refresh(&id, now, now + REFRESH_HOLD).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(session),
+            Err(e) => return Err(unavailable("session store", &e)),
+        }
+        let roles = session.login.roles.clone();
+        let result = self
+            .refresh_at_provider(provider, session, refresh_token, now)
+            .await;
+        if matches!(result, Err(Authn::Unavailable)) {
+            let store = &self.store;
+            if let Err(e) = store
+                .update_federated_tokens(&id, None, None, Some(now), &roles)
+                .await
+            {
+                tracing::warn!(session = id, error = %e, "refresh turn not given back; retried after the hold");
+            }
+        }
         result
     }
 

@@ -135,6 +135,26 @@ pub(super) async fn update_tokens(
     Ok(())
 }
 
+/// One caller wins the refresh: the update only matches while the refresh is still due.
+pub(super) async fn claim_refresh(
+    store: &PgStore,
+    id: &str,
+    now: i64,
+    hold_until: i64,
+) -> Result<bool, StoreError> {
+    let update = sqlx::query(
+        "UPDATE federated_sessions SET refresh_at = $1
+         WHERE id = $2 AND refresh_at IS NOT NULL AND refresh_at <= $3",
+    )
+    .bind(hold_until)
+    .bind(id)
+    .bind(now);
+    let done = store
+        .call(async { Ok(update.execute(&store.pool).await?) })
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub(super) async fn revoke(
     store: &PgStore,
     provider: &str,

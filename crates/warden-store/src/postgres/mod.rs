@@ -286,6 +286,10 @@ impl Store for PgStore {
         federated::update_tokens(self, id, refresh_token, id_token, refresh_at, roles).await
     }
 
+    async fn claim_refresh(&self, id: &str, now: i64, hold_until: i64) -> Result<bool, StoreError> {
+        federated::claim_refresh(self, id, now, hold_until).await
+    }
+
     async fn revoke_federated(
         &self,
         provider: &str,

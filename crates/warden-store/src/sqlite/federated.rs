@@ -118,6 +118,25 @@ pub(super) async fn update_tokens(
     Ok(())
 }
 
+/// One caller wins the refresh: the update only matches while the refresh is still due.
+pub(super) async fn claim_refresh(
+    pool: &SqlitePool,
+    id: &str,
+    now: i64,
+    hold_until: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE federated_sessions SET refresh_at = ?
+         WHERE id = ? AND refresh_at IS NOT NULL AND refresh_at <= ?",
+    )
+    .bind(hold_until)
+    .bind(id)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub(super) async fn revoke(
     pool: &SqlitePool,
     provider: &str,

@@ -180,6 +180,10 @@ impl Store for SqliteStore {
         federated::update_tokens(pool, id, refresh_token, id_token, refresh_at, roles).await
     }
 
+    async fn claim_refresh(&self, id: &str, now: i64, hold_until: i64) -> Result<bool, StoreError> {
+        federated::claim_refresh(&self.pool, id, now, hold_until).await
+    }
+
     async fn revoke_federated(
         &self,
         provider: &str,

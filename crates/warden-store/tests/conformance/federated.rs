@@ -231,6 +231,64 @@ pub async fn sign_in_sweeps_expired_federated_sessions(h: &impl Harness) {
     assert!(federated_live(store, &kept.token, T0 + 101).await);
 }
 
+pub async fn claim_refresh_lets_one_caller_win(h: &impl Harness) {
+    let store = h.store();
+    let corp = login("corp", "sub", "sid"); // refresh_at T0 + 300
+    let s = store
+        .create_federated_session(&corp, T0, LIMITS)
+        .await
+        .unwrap();
+    let id = &s.record.id;
+    assert!(
+        !store.claim_refresh(id, T0 + 299, T0 + 330).await.unwrap(),
+        "not due yet"
+    );
+    // Two replicas find it due at once: exactly one gets the turn.
+    let (a, b) = tokio::join!(
+        store.claim_refresh(id, T0 + 300, T0 + 330),
+        store.claim_refresh(id, T0 + 300, T0 + 330)
+    );
+    assert_eq!(
+        [a.unwrap(), b.unwrap()].iter().filter(|won| **won).count(),
+        1,
+        "one winner"
+    );
+    let held = store
+        .check_federated_session(&s.token, T0 + 301, LIMITS)
+        .await
+        .unwrap();
+    assert_eq!(
+        held.unwrap().login.refresh_at,
+        Some(T0 + 330),
+        "held while the winner refreshes"
+    );
+    assert!(
+        !store.claim_refresh(id, T0 + 310, T0 + 340).await.unwrap(),
+        "still held"
+    );
+    assert!(
+        store.claim_refresh(id, T0 + 330, T0 + 360).await.unwrap(),
+        "due again after the hold"
+    );
+    // No refresh token, no refresh: a cleared refresh_at is never claimed.
+    store
+        .update_federated_tokens(id, None, None, None, &[])
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .claim_refresh(id, T0 + 10_000, T0 + 10_030)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_refresh("000000000000", T0 + 10_000, T0 + 10_030)
+            .await
+            .unwrap()
+    );
+}
+
 pub async fn update_tokens_replaces_or_keeps(h: &impl Harness) {
     let store = h.store();
     let corp = login("corp", "sub", "sid");

@@ -138,6 +138,7 @@ macro_rules! suite {
                 last_seen_moves_coarsely_and_never_back,
                 sign_in_sweeps_expired_federated_sessions,
                 update_tokens_replaces_or_keeps,
+                claim_refresh_lets_one_caller_win,
                 invalid_logins_are_refused;
             logout:
                 logout_by_subject_sid_or_both,
