@@ -8,6 +8,8 @@ use tokio::sync::Mutex;
 use warden_core::config::{JwtConfig, KeySource};
 use warden_core::jwt::KeySet;
 
+use crate::oidc::http::CallError;
+
 /// How long a fetch may take before it counts as down.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Minimum gap between refreshes triggered by unknown `kid`s.
@@ -115,18 +117,15 @@ impl KeyProvider {
 
     async fn fetch(&self, url: &str) -> Result<Vec<u8>, KeyError> {
         let fail = |e: reqwest::Error| KeyError::Fetch(e.without_url().to_string());
-        let mut response = self.client.get(url).send().await.map_err(fail)?;
+        let response = self.client.get(url).send().await.map_err(fail)?;
         if !response.status().is_success() {
             return Err(KeyError::Fetch(format!("status {}", response.status())));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(fail)? {
-            if body.len() + chunk.len() > MAX_JWKS_BYTES {
-                return Err(KeyError::Fetch("document larger than 1 MiB".into()));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        crate::oidc::http::read_limited(response, MAX_JWKS_BYTES)
+            .await
+            .map_err(|e| match e {
+                CallError::Down(why) | CallError::Bad(why) => KeyError::Fetch(why),
+            })
     }
 }
 

@@ -52,18 +52,6 @@ pub async fn get_json(
     object(&body)
 }
 
-/// `GET url` for raw bytes (a JWKS); only 200 counts.
-pub async fn get_bytes(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, CallError> {
-    let response = client.get(url).send().await.map_err(down)?;
-    let status = response.status();
-    let body = read(response).await?;
-    match status {
-        reqwest::StatusCode::OK => Ok(body),
-        s if s.is_server_error() => Err(CallError::Down(format!("status {s}"))),
-        s => Err(CallError::Bad(format!("status {s}"))),
-    }
-}
-
 /// `POST url` with a form and client_secret_basic; the status and the JSON object answered.
 pub async fn post_form(
     client: &reqwest::Client,
@@ -105,15 +93,33 @@ fn client_basic(id: &str, secret: &str) -> String {
     )
 }
 
-async fn read(mut response: reqwest::Response) -> Result<Vec<u8>, CallError> {
+async fn read(response: reqwest::Response) -> Result<Vec<u8>, CallError> {
+    read_limited(response, MAX_BYTES).await
+}
+
+/// The whole body, refused as soon as it passes `max` bytes (never buffered beyond that).
+pub async fn read_limited(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, CallError> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(down)? {
-        if body.len() + chunk.len() > MAX_BYTES {
-            return Err(CallError::Bad("answer larger than 256 KiB".into()));
+        if body.len() + chunk.len() > max {
+            let why = format!("answer larger than {}", size(max));
+            return Err(CallError::Bad(why));
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// `1 MiB`, `256 KiB`.
+fn size(bytes: usize) -> String {
+    if bytes.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else {
+        format!("{} KiB", bytes / 1024)
+    }
 }
 
 fn object(body: &[u8]) -> Result<Map<String, Value>, CallError> {
