@@ -102,6 +102,10 @@ fn config_check(path: &Path) -> anyhow::Result<ExitCode> {
                 eprintln!("{}: {e}", path.display());
                 return Ok(ExitCode::FAILURE);
             }
+            if let Err(e) = warden_server::oidc::check_secrets(&config) {
+                eprintln!("{}: {e}", path.display());
+                return Ok(ExitCode::FAILURE);
+            }
             let rules = config.rules.rules().len();
             println!("{}: ok ({rules} rules)", path.display());
             let notes = nginx_notes(&config);

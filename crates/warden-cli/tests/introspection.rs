@@ -281,3 +281,22 @@ fn warden_check_and_config_check_know_the_section() {
     assert!(out.stdout.contains("status:   403"), "{out:#?}");
     assert!(out.stdout.contains(SCOPE_WRITE), "{out:#?}");
 }
+
+#[test]
+fn config_check_refuses_an_unreadable_client_secret_without_printing_it() {
+    let op = provider(300);
+    let env = env(&op, &Settings::default());
+    std::fs::remove_file(env.dir.path.join("rs-secret.txt")).unwrap();
+    let out = env.cli(&["config", "check"], None);
+    assert_eq!(out.status.code(), Some(1), "{out:#?}");
+    assert!(
+        out.stderr
+            .contains("`authn.introspection`: cannot read the client secret: `"),
+        "{out:#?}"
+    );
+    assert!(out.stderr.contains("rs-secret.txt"), "{out:#?}");
+    std::fs::write(env.dir.path.join("rs-secret.txt"), "\n").unwrap();
+    let out = env.cli(&["config", "check"], None);
+    assert_eq!(out.status.code(), Some(1), "{out:#?}");
+    assert!(out.stderr.contains("it is empty"), "{out:#?}");
+}

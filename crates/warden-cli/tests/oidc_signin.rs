@@ -153,3 +153,21 @@ fn an_api_client_gets_a_401_with_a_challenge_never_a_redirect() {
     assert_eq!(r.all("cache-control"), ["no-store"]);
     assert_eq!(r.json()["status"], 401);
 }
+
+#[test]
+fn config_check_refuses_a_provider_whose_secret_cannot_be_read() {
+    let providers = oidc_cases::provider_block("corp", "Corp", "https://idp.example", "nope.txt");
+    let env = common::Env::new(&oidc_cases::config(0, &providers, false));
+    let out = env.cli(&["config", "check"], None);
+    assert_eq!(out.status.code(), Some(1), "{out:#?}");
+    assert!(
+        out.stderr
+            .contains("`authn.oidc` `corp`: cannot read the client secret: `"),
+        "{out:#?}"
+    );
+    assert!(out.stderr.contains("nope.txt"), "{out:#?}");
+    std::fs::write(env.dir.path.join("nope.txt"), "s3cret-value\n").unwrap();
+    let out = env.cli(&["config", "check"], None).ok();
+    assert!(out.stdout.contains(": ok (4 rules)"), "{out:#?}");
+    assert!(!out.stdout.contains("s3cret-value") && !out.stderr.contains("s3cret-value"));
+}

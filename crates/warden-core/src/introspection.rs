@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::identity::{AuthMethod, Authn, Identity, Rejection, TokenProblem};
-use crate::jwt::claims::{audience_matches, lookup, numeric, string_list};
+use crate::jwt::claims::{acr, audience_matches, auth_time, lookup, numeric, string_list};
 
 /// What an active token must say, from `[authn.introspection]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +43,7 @@ fn reject(problem: TokenProblem) -> Authn {
 }
 
 /// The checks on an active token: `exp` not past, `iss` and `aud` when configured, a plain
-/// bearer token (not sender-constrained), a subject; then roles and scopes.
+/// bearer token (not sender-constrained), a subject; then roles, scopes, `acr`, `auth_time`.
 fn active(
     answer: &Map<String, Value>,
     policy: &IntrospectionPolicy,
@@ -76,8 +76,9 @@ fn active(
         },
         scopes: string_list(lookup(answer, &policy.scopes_claim))?,
         method: AuthMethod::Introspection,
-        acr: None,
-        auth_time: None,
+        // RFC 9470 §6.2: the authorization server says how and when the user signed in.
+        acr: acr(answer)?,
+        auth_time: auth_time(answer)?,
     };
     // Identity headers join roles with `,` and scopes with spaces (as for JWTs).
     if identity.roles.iter().any(|r| r.contains(','))
@@ -154,6 +155,18 @@ mod tests {
             panic!()
         };
         assert_eq!(id.subject, "alice");
+        assert_eq!((id.acr, id.auth_time), (None, None));
+    }
+
+    #[test]
+    fn acr_and_auth_time_come_from_the_answer() {
+        let mut answer = active_answer();
+        answer["acr"] = "mfa".into();
+        answer["auth_time"] = json!(940.5);
+        let (Authn::Authenticated(id), _) = judged(answer) else {
+            panic!("not authenticated");
+        };
+        assert_eq!((id.acr.as_deref(), id.auth_time), (Some("mfa"), Some(940)));
     }
 
     #[test]
@@ -172,6 +185,8 @@ mod tests {
             ("cnf", json!({"jkt": "x"}), TokenProblem::WrongType),
             ("client_id", json!(""), TokenProblem::BadClaims),
             ("scope", json!(["a b"]), TokenProblem::BadClaims),
+            ("acr", json!(["mfa"]), TokenProblem::BadClaims),
+            ("auth_time", json!(-1), TokenProblem::BadClaims),
         ];
         for (claim, value, want) in cases {
             let mut answer = active_answer();

@@ -5,6 +5,7 @@
 //! → [`Decision`] → [`Outcome`] via [`render`]. No sockets, no database, no clock: time is
 //! passed in.
 
+pub mod captures;
 pub mod challenge;
 pub mod config;
 pub mod cookies;

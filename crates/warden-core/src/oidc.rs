@@ -76,7 +76,7 @@ pub fn check_id_token(
     check: &IdTokenCheck<'_>,
     now: u64,
 ) -> Result<SignedIn, OidcTokenProblem> {
-    let expires_at = common(claims, check.issuer, check.client_id, check.leeway, now)?;
+    let (expires_at, _) = common(claims, check.issuer, check.client_id, check.leeway, now)?;
     if let Some(azp) = claims.get("azp")
         && azp.as_str() != Some(check.client_id)
     {
@@ -117,6 +117,8 @@ pub struct LogoutRequest {
     pub subject: Option<String>,
     /// `sid`, when given.
     pub sid: Option<String>,
+    /// `iat`: only sessions begun before it (give or take the leeway) are ended.
+    pub issued_at: i64,
 }
 
 /// The event a logout token must carry.
@@ -130,7 +132,7 @@ pub fn check_logout_token(
     leeway: u64,
     now: u64,
 ) -> Result<LogoutRequest, OidcTokenProblem> {
-    common(claims, issuer, client_id, leeway, now)?;
+    let (_, issued_at) = common(claims, issuer, client_id, leeway, now)?;
     let event = claims
         .get("events")
         .and_then(Value::as_object)
@@ -142,6 +144,7 @@ pub fn check_logout_token(
     let request = LogoutRequest {
         subject: text(claims, "sub")?,
         sid: text(claims, "sid")?,
+        issued_at,
     };
     if request.subject.is_none() && request.sid.is_none() {
         return Err(OidcTokenProblem::BadClaims);
@@ -149,14 +152,14 @@ pub fn check_logout_token(
     Ok(request)
 }
 
-/// `iss`, `aud`, `exp` (required) and `iat` (required, not in the future); returns `exp`.
+/// `iss`, `aud`, `exp` (required) and `iat` (required, not in the future); returns both.
 fn common(
     claims: &Map<String, Value>,
     issuer: &str,
     client_id: &str,
     leeway: u64,
     now: u64,
-) -> Result<i64, OidcTokenProblem> {
+) -> Result<(i64, i64), OidcTokenProblem> {
     if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
         return Err(OidcTokenProblem::WrongIssuer);
     }
@@ -173,7 +176,7 @@ fn common(
     if iat > now.saturating_add(leeway) {
         return Err(OidcTokenProblem::NotYetValid);
     }
-    Ok(exp)
+    Ok((exp, iat))
 }
 
 /// A non-empty string claim; absent is `None`, another type a bad claim.

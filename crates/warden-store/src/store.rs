@@ -115,7 +115,9 @@ pub trait Store: Send + Sync {
     /// on every replica). Another caller's turn, or no refresh due, is `false`.
     async fn claim_refresh(&self, id: &str, now: i64, hold_until: i64) -> Result<bool, StoreError>;
 
-    /// Back-channel logout: ends the provider's sessions of `subject` and/or `sid`.
+    /// Back-channel logout: ends the provider's sessions of `subject` and/or `sid` that were
+    /// created at or before `started_before` (a logout token's `iat`, plus leeway), so a
+    /// replayed token cannot end a session begun after it was issued.
     ///
     /// Returns the ids it ended, sorted; `LogoutWithoutTarget` (nothing ended) if both are `None`.
     async fn revoke_federated(
@@ -123,6 +125,7 @@ pub trait Store: Send + Sync {
         provider: &str,
         subject: Option<&str>,
         sid: Option<&str>,
+        started_before: i64,
     ) -> Result<Vec<String>, StoreError>;
 
     /// Keeps a sign-in in progress under the SHA-256 of `state`; deletes expired ones.

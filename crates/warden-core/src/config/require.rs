@@ -116,8 +116,8 @@ fn max_age(key: &str, span: Span, value: &toml::Value, issues: &mut Issues<'_>) 
     }
 }
 
-/// `acr` and `max_age` are judged from what a JWT or an OpenID Connect sign-in tells
-/// (`acr`, `auth_time`). Basic, API keys and password sessions tell neither, so a rule that
+/// `acr` and `max_age` are judged from what a JWT, an introspection answer or an OpenID
+/// Connect sign-in tells (`acr`, `auth_time`). Basic, API keys and password sessions tell neither, so a rule that
 /// accepts only those could never let anyone in: refused at load rather than at every request.
 pub(super) fn check_step_up(
     key: &str,
@@ -127,11 +127,12 @@ pub(super) fn check_step_up(
     oidc: bool,
     issues: &mut Issues<'_>,
 ) -> bool {
-    if !need.steps_up() || schemes.jwt || (schemes.session && oidc) {
+    if !need.steps_up() || schemes.jwt || schemes.introspection || (schemes.session && oidc) {
         return true;
     }
-    let why = "`acr` and `max_age` need a JWT or an OpenID Connect sign-in: accept `jwt` (or \
-               `session` with an `[[authn.oidc]]` provider)";
+    let why = "`acr` and `max_age` need a JWT, an introspected token or an OpenID Connect \
+               sign-in: accept `jwt`, `introspection` (or `session` with an `[[authn.oidc]]` \
+               provider)";
     issues.add(format!("{key}.require"), span, why);
     false
 }

@@ -68,7 +68,7 @@ pub(crate) fn check(
 }
 
 /// `acr` (RFC 9470 §4): absent is `None`, anything but a string is a bad claim.
-fn acr(claims: &Map<String, Value>) -> Result<Option<String>, TokenProblem> {
+pub(crate) fn acr(claims: &Map<String, Value>) -> Result<Option<String>, TokenProblem> {
     match claims.get("acr") {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -77,7 +77,7 @@ fn acr(claims: &Map<String, Value>) -> Result<Option<String>, TokenProblem> {
 }
 
 /// `auth_time` (RFC 9470 §4), a NumericDate: fractions are dropped, negatives are bad claims.
-fn auth_time(claims: &Map<String, Value>) -> Result<Option<u64>, TokenProblem> {
+pub(crate) fn auth_time(claims: &Map<String, Value>) -> Result<Option<u64>, TokenProblem> {
     match numeric(claims, "auth_time")? {
         None => Ok(None),
         Some(t) if t >= 0.0 && t.is_finite() => Ok(Some(t as u64)),

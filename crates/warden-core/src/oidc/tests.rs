@@ -131,6 +131,7 @@ fn a_logout_token_names_subject_and_session() {
     let request = judge_logout(logout_token()).unwrap();
     assert_eq!(request.subject.as_deref(), Some("alice"));
     assert_eq!(request.sid.as_deref(), Some("s-9"));
+    assert_eq!(request.issued_at, (NOW - 1) as i64);
     let mut sid_only = logout_token();
     sid_only.as_object_mut().unwrap().remove("sub");
     assert_eq!(judge_logout(sid_only).unwrap().subject, None);

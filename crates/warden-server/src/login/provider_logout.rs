@@ -66,6 +66,8 @@ impl Flow<'_> {
             &provider.config.name,
             request.subject.as_deref(),
             request.sid.as_deref(),
+            // Sessions begun after the token was issued are not its to end (a replay).
+            request.issued_at.saturating_add(LEEWAY as i64),
         );
         match ended.await {
             Ok(ids) => {

@@ -71,6 +71,22 @@ impl Providers {
     }
 }
 
+/// For `config check`: every client secret the configuration names can be read now, as
+/// `serve` will need it (the error names the section, never the secret).
+pub fn check_secrets(config: &Config) -> Result<(), String> {
+    let providers = config.login.iter().flat_map(|l| &l.providers);
+    for p in providers {
+        secret(p).map_err(|e| e.to_string())?;
+    }
+    if let Some(i) = &config.introspection {
+        let why = read_secret(&i.client_secret).err();
+        if let Some(why) = why {
+            return Err(crate::introspect::IntrospectError::Secret(why).to_string());
+        }
+    }
+    Ok(())
+}
+
 fn secret(p: &OidcProvider) -> Result<String, OidcError> {
     read_secret(&p.client_secret).map_err(|why| OidcError::Secret {
         provider: p.name.clone(),

@@ -17,6 +17,10 @@ use crate::keys::KeyProvider;
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(2);
 /// How often the provider's keys are fetched again.
 const KEYS_REFRESH: Duration = Duration::from_secs(300);
+/// How long discovered metadata is used before it is fetched again (kept if that fails).
+const METADATA_REFRESH: Duration = Duration::from_secs(3600);
+/// After a failed refresh of metadata still in use, the next try waits this long.
+const STALE_RETRY: Duration = Duration::from_secs(60);
 /// Clock skew allowed on ID tokens.
 pub const LEEWAY: u64 = 30;
 
@@ -83,13 +87,35 @@ pub enum IdTokenError {
     Claims(OidcTokenProblem),
 }
 
+/// The last good discovery: metadata, the keys at its `jwks_uri`, and when it was fetched.
+#[derive(Clone)]
+struct Discovered {
+    metadata: Arc<Metadata>,
+    jwks_uri: String,
+    keys: Arc<KeyProvider>,
+    at: Instant,
+}
+
+impl Discovered {
+    fn ready(&self) -> Ready {
+        Ready {
+            metadata: self.metadata.clone(),
+            keys: self.keys.clone(),
+        }
+    }
+
+    fn fresh(&self) -> bool {
+        self.at.elapsed() < METADATA_REFRESH
+    }
+}
+
 /// One provider.
 pub struct Provider {
     /// Its configuration.
     pub config: OidcProvider,
     secret: String,
     client: reqwest::Client,
-    ready: RwLock<Option<(Arc<Metadata>, Arc<KeyProvider>)>>,
+    ready: RwLock<Option<Discovered>>,
     /// Serialises discovery and remembers when it last failed.
     discovering: tokio::sync::Mutex<Option<Instant>>,
 }
@@ -106,59 +132,82 @@ impl Provider {
         }
     }
 
-    /// Metadata and keys, discovering them if this is the first use.
+    /// Metadata and keys, discovering them on first use and again every hour; the last
+    /// good discovery stays in use while the provider cannot be reached.
     pub async fn ready(&self) -> Result<Ready, Unavailable> {
-        if let Some(ready) = self.cached() {
-            return Ok(ready);
+        let known = self.cached();
+        if let Some(d) = known.as_ref().filter(|d| d.fresh()) {
+            return Ok(d.ready());
         }
-        let mut last_failure = self.discovering.lock().await;
-        if let Some(ready) = self.cached() {
-            return Ok(ready);
+        // With metadata in hand, nobody waits for its refresh: one request does it.
+        let mut last_failure = match (&known, self.discovering.try_lock()) {
+            (_, Ok(guard)) => guard,
+            (Some(d), Err(_)) => return Ok(d.ready()),
+            (None, Err(_)) => self.discovering.lock().await,
+        };
+        let known = self.cached();
+        if let Some(d) = known.as_ref().filter(|d| d.fresh()) {
+            return Ok(d.ready());
         }
         if last_failure.is_some_and(|t| t.elapsed() < RETRY_AFTER_FAILURE) {
-            return Err(Unavailable);
+            return known.map(|d| d.ready()).ok_or(Unavailable);
         }
-        match self.discover().await {
-            Ok((metadata, keys)) => {
+        match self.discover(known.as_ref()).await {
+            Ok(found) => {
                 if let Ok(mut slot) = self.ready.write() {
-                    *slot = Some((metadata.clone(), keys.clone()));
+                    *slot = Some(found.clone());
                 }
                 *last_failure = None;
-                Ok(Ready { metadata, keys })
+                Ok(found.ready())
             }
             Err(e) => {
                 tracing::warn!(provider = self.config.name, error = %e, "OpenID Provider discovery failed");
                 *last_failure = Some(Instant::now());
-                Err(Unavailable)
+                let known = known.ok_or(Unavailable)?;
+                // Keep the last good metadata; try again in a minute, not on every request.
+                let retry = Instant::now().checked_sub(METADATA_REFRESH - STALE_RETRY);
+                if let (Some(at), Ok(mut slot)) = (retry, self.ready.write()) {
+                    *slot = Some(Discovered {
+                        at,
+                        ..known.clone()
+                    });
+                }
+                Ok(known.ready())
             }
         }
     }
 
-    fn cached(&self) -> Option<Ready> {
-        let slot = self.ready.read().ok()?;
-        let (metadata, keys) = slot.as_ref()?;
-        Some(Ready {
-            metadata: metadata.clone(),
-            keys: keys.clone(),
-        })
+    fn cached(&self) -> Option<Discovered> {
+        self.ready.read().ok()?.clone()
     }
 
-    async fn discover(&self) -> Result<(Arc<Metadata>, Arc<KeyProvider>), CallError> {
+    async fn discover(&self, known: Option<&Discovered>) -> Result<Discovered, CallError> {
         let url = format!(
             "{}/.well-known/openid-configuration",
             self.config.issuer.trim_end_matches('/')
         );
         let doc = http::get_json(&self.client, &url).await?;
         let (metadata, jwks_uri) = self.check_metadata(&doc)?;
-        let keys = KeyProvider::from_source(KeySource::Url(jwks_uri), KEYS_REFRESH)
-            .await
-            .map_err(|e| CallError::Down(e.to_string()))?;
-        if keys.current().is_none() {
-            return Err(CallError::Down(
-                "the provider's keys could not be loaded".into(),
-            ));
-        }
-        Ok((Arc::new(metadata), keys))
+        let keys = match known.filter(|d| d.jwks_uri == jwks_uri) {
+            Some(d) => d.keys.clone(),
+            None => {
+                let keys = KeyProvider::from_source(KeySource::Url(jwks_uri.clone()), KEYS_REFRESH)
+                    .await
+                    .map_err(|e| CallError::Down(e.to_string()))?;
+                if keys.current().is_none() {
+                    return Err(CallError::Down(
+                        "the provider's keys could not be loaded".into(),
+                    ));
+                }
+                keys
+            }
+        };
+        Ok(Discovered {
+            metadata: Arc::new(metadata),
+            jwks_uri,
+            keys,
+            at: Instant::now(),
+        })
     }
 
     /// OIDC Discovery §4.3: the issuer must be exactly the configured one.

@@ -160,22 +160,23 @@ pub(super) async fn revoke(
     provider: &str,
     subject: Option<&str>,
     sid: Option<&str>,
+    started_before: i64,
 ) -> Result<Vec<String>, StoreError> {
     let target = federated::logout_target(subject, sid)?;
-    // One statement per target, so each uses its index (no `$2 IS NULL OR …`).
+    // One statement per target, so each uses its index (no `$3 IS NULL OR …`).
     let sql = match target {
         LogoutTarget::Subject(_) => {
-            "DELETE FROM federated_sessions WHERE provider = $1 AND subject = $2 RETURNING id"
+            "DELETE FROM federated_sessions WHERE provider = $1 AND created_at <= $2 AND subject = $3 RETURNING id"
         }
         LogoutTarget::Sid(_) => {
-            "DELETE FROM federated_sessions WHERE provider = $1 AND sid = $2 RETURNING id"
+            "DELETE FROM federated_sessions WHERE provider = $1 AND created_at <= $2 AND sid = $3 RETURNING id"
         }
         LogoutTarget::Both(..) => {
-            "DELETE FROM federated_sessions WHERE provider = $1 AND subject = $2 AND sid = $3
+            "DELETE FROM federated_sessions WHERE provider = $1 AND created_at <= $2 AND subject = $3 AND sid = $4
              RETURNING id"
         }
     };
-    let query = sqlx::query_scalar(sql).bind(provider);
+    let query = sqlx::query_scalar(sql).bind(provider).bind(started_before);
     let query = target.values().into_iter().fold(query, |q, v| q.bind(v));
     let mut ids: Vec<String> = store
         .call(async { Ok(query.fetch_all(&store.pool).await?) })

@@ -142,22 +142,23 @@ pub(super) async fn revoke(
     provider: &str,
     subject: Option<&str>,
     sid: Option<&str>,
+    started_before: i64,
 ) -> Result<Vec<String>, StoreError> {
     let target = federated::logout_target(subject, sid)?;
     // One statement per target, so each uses its index (no `? IS NULL OR …`).
     let sql = match target {
         LogoutTarget::Subject(_) => {
-            "DELETE FROM federated_sessions WHERE provider = ? AND subject = ? RETURNING id"
+            "DELETE FROM federated_sessions WHERE provider = ? AND created_at <= ? AND subject = ? RETURNING id"
         }
         LogoutTarget::Sid(_) => {
-            "DELETE FROM federated_sessions WHERE provider = ? AND sid = ? RETURNING id"
+            "DELETE FROM federated_sessions WHERE provider = ? AND created_at <= ? AND sid = ? RETURNING id"
         }
         LogoutTarget::Both(..) => {
-            "DELETE FROM federated_sessions WHERE provider = ? AND subject = ? AND sid = ?
+            "DELETE FROM federated_sessions WHERE provider = ? AND created_at <= ? AND subject = ? AND sid = ?
              RETURNING id"
         }
     };
-    let query = sqlx::query_scalar(sql).bind(provider);
+    let query = sqlx::query_scalar(sql).bind(provider).bind(started_before);
     let query = target.values().into_iter().fold(query, |q, v| q.bind(v));
     let mut ids: Vec<String> = query.fetch_all(pool).await?;
     ids.sort();

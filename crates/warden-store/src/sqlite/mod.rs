@@ -189,8 +189,9 @@ impl Store for SqliteStore {
         provider: &str,
         subject: Option<&str>,
         sid: Option<&str>,
+        started_before: i64,
     ) -> Result<Vec<String>, StoreError> {
-        federated::revoke(&self.pool, provider, subject, sid).await
+        federated::revoke(&self.pool, provider, subject, sid, started_before).await
     }
 
     async fn put_pending_sign_in(

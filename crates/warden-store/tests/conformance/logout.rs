@@ -40,25 +40,29 @@ pub async fn logout_by_subject_sid_or_both(h: &impl Harness) {
     let all = [&a1, &a2, &b1, &b3, &other];
 
     let both = store
-        .revoke_federated("corp", Some("alice"), Some("sid-2"))
+        .revoke_federated("corp", Some("alice"), Some("sid-2"), T0)
         .await
         .unwrap();
     assert_eq!(both, sorted_ids(&[&a2]));
     assert_eq!(alive(store, &all).await, [true, false, true, true, true]);
 
-    let by_sid = store.revoke_federated("corp", None, Some("sid-1")).await;
+    let by_sid = store
+        .revoke_federated("corp", None, Some("sid-1"), T0)
+        .await;
     assert_eq!(by_sid.unwrap(), sorted_ids(&[&a1, &b1]));
     assert_eq!(alive(store, &all).await, [false, false, false, true, true]);
 
-    let by_subject = store.revoke_federated("corp", Some("bob"), None).await;
+    let by_subject = store.revoke_federated("corp", Some("bob"), None, T0).await;
     assert_eq!(by_subject.unwrap(), sorted_ids(&[&b3]));
     assert_eq!(alive(store, &all).await, [false, false, false, false, true]);
 
     // Nothing left to match: no ids, and the other provider's session still stands.
-    let again = store.revoke_federated("corp", Some("alice"), None).await;
+    let again = store
+        .revoke_federated("corp", Some("alice"), None, T0)
+        .await;
     assert!(again.unwrap().is_empty());
     let mismatch = store
-        .revoke_federated("partner", Some("bob"), Some("sid-1"))
+        .revoke_federated("partner", Some("bob"), Some("sid-1"), T0)
         .await;
     assert!(mismatch.unwrap().is_empty());
     assert!(federated_live(store, &other.token, T0 + 1).await);
@@ -69,7 +73,9 @@ pub async fn logout_by_subject_ends_every_session_of_it(h: &impl Harness) {
     let one = sign_in(store, "corp", "alice", "sid-1").await;
     let two = sign_in(store, "corp", "alice", "sid-2").await;
     let bob = sign_in(store, "corp", "bob", "sid-1").await;
-    let ids = store.revoke_federated("corp", Some("alice"), None).await;
+    let ids = store
+        .revoke_federated("corp", Some("alice"), None, T0)
+        .await;
     assert_eq!(ids.unwrap(), sorted_ids(&[&one, &two]));
     assert_eq!(
         alive(store, &[&one, &two, &bob]).await,
@@ -81,7 +87,7 @@ pub async fn logout_naming_nothing_is_refused(h: &impl Harness) {
     let store = h.store();
     let s = sign_in(store, "corp", "alice", "sid-1").await;
     let err = store
-        .revoke_federated("corp", None, None)
+        .revoke_federated("corp", None, None, T0)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::LogoutWithoutTarget), "{err:?}");
@@ -122,4 +128,20 @@ pub async fn list_and_revoke_cover_both_kinds(h: &impl Harness) {
         matches!(&err, StoreError::UnknownSession(id) if *id == fed.record.id),
         "{err:?}"
     );
+}
+
+pub async fn logout_spares_sessions_begun_after_the_token(h: &impl Harness) {
+    let store = h.store();
+    let before = sign_in(store, "corp", "alice", "sid-1").await;
+    let login = login("corp", "alice", "sid-1");
+    let after = store
+        .create_federated_session(&login, T0 + 100, LIMITS)
+        .await
+        .unwrap();
+    // A token issued at T0 (a replay, or one that crossed a new sign-in) ends only `before`.
+    let ids = store
+        .revoke_federated("corp", Some("alice"), None, T0 + 30)
+        .await;
+    assert_eq!(ids.unwrap(), sorted_ids(&[&before]));
+    assert!(federated_live(store, &after.token, T0 + 101).await);
 }

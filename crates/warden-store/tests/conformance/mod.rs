@@ -144,6 +144,7 @@ macro_rules! suite {
                 logout_by_subject_sid_or_both,
                 logout_by_subject_ends_every_session_of_it,
                 logout_naming_nothing_is_refused,
+                logout_spares_sessions_begun_after_the_token,
                 list_and_revoke_cover_both_kinds;
             pending:
                 put_then_take_once,
