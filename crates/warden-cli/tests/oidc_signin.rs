@@ -171,3 +171,26 @@ fn config_check_refuses_a_provider_whose_secret_cannot_be_read() {
     assert!(out.stdout.contains(": ok (4 rules)"), "{out:#?}");
     assert!(!out.stdout.contains("s3cret-value") && !out.stderr.contains("s3cret-value"));
 }
+
+#[test]
+fn a_foreign_return_address_survives_no_trip_through_the_provider() {
+    let setup = Setup::start(Options::default());
+    for rd in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let mut agent = OpAgent::new();
+        let start = format!(
+            "/.warden/oidc/start?provider=op&rd={}",
+            common::url_encode(rd)
+        );
+        let r = agent.get(&setup.url(&start));
+        assert_eq!(r.status, 302, "{r:#?}");
+        let authorize = r.header("location").unwrap().to_owned();
+        let callback = agent.sign_in(&authorize, "alice", "any", None);
+        let done = agent.get(&callback);
+        assert_eq!(done.status, 303, "{done:#?}");
+        assert_eq!(done.header("location"), Some("/"), "{rd}: {done:#?}");
+    }
+}
