@@ -59,6 +59,7 @@ fn identity() -> Identity {
         method: AuthMethod::Jwt,
         acr: None,
         auth_time: None,
+        claims: None,
     }
 }
 
@@ -72,9 +73,9 @@ fn decide(engine: &Engine, uri: &Uri, headers: &HeaderMap) -> (warden_core::Requ
         tls: false,
     };
     let facts = facts::read(parts, engine.config(), ForwardSource::Forwarded);
-    let decision = match engine.begin(&facts) {
+    let decision = match engine.begin(&facts, 0) {
         Step::Decided(d) => d,
-        Step::Authenticate(pending) => engine.finish(pending, Authn::Authenticated(identity()), 0),
+        Step::Authenticate(pending) => engine.finish(pending, Authn::Authenticated(identity()), &facts, 0),
     };
     (facts, decision)
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::credentials::SendingError;
 use crate::identity::{Identity, Rejection};
 use crate::path::PathError;
+use crate::policy::Unmet;
 use crate::rules::Rule;
 
 /// The answer for one request.
@@ -70,6 +71,13 @@ pub enum Deny {
         /// What fell short.
         shortfall: Shortfall,
     },
+    /// A condition of the rule is false or could not be evaluated (403, or 404 when hidden).
+    Condition {
+        /// Who asked, when the rule needs an identity.
+        identity: Option<Box<Identity>>,
+        /// Which condition, and why.
+        unmet: Unmet,
+    },
     /// A key source or store is down, so nothing was judged (503, never 401).
     Unavailable,
     /// Too many failed attempts; nothing was judged (429).
@@ -104,6 +112,14 @@ impl Deny {
                 shortfall: Shortfall::Age,
                 ..
             } => "authentication_too_old",
+            Self::Condition {
+                unmet: Unmet::Failed { .. },
+                ..
+            } => "condition_failed",
+            Self::Condition {
+                unmet: Unmet::Error { .. },
+                ..
+            } => "condition_error",
             Self::Unavailable => "unavailable",
             Self::Throttled { .. } => "throttled",
         }
@@ -115,6 +131,7 @@ impl Deny {
             Self::MissingScope { identity, .. }
             | Self::MissingRole { identity, .. }
             | Self::StepUp { identity, .. } => Some(identity.as_ref()),
+            Self::Condition { identity, .. } => identity.as_deref(),
             _ => None,
         }
     }
@@ -175,4 +192,6 @@ pub struct Pending {
     pub rule: Arc<Rule>,
     /// The credential to judge.
     pub credential: Credential,
+    /// The normalized path (what conditions read).
+    pub path: String,
 }

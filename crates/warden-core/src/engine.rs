@@ -6,6 +6,7 @@ use crate::decision::{Credential, Decision, Deny, Pending, Shortfall, Step, Verd
 use crate::facts::RequestFacts;
 use crate::identity::{Authn, Identity, Rejection, TokenProblem};
 use crate::path;
+use crate::policy::Input;
 use crate::rules::{Access, Requirement, Rule, Schemes};
 
 /// The engine for one loaded configuration.
@@ -32,8 +33,9 @@ impl Engine {
         &self.config
     }
 
-    /// Everything that needs no I/O: network, path, rule, credential syntax.
-    pub fn begin(&self, facts: &RequestFacts) -> Step {
+    /// Everything that needs no I/O: network, path, rule, credential syntax, and the
+    /// conditions of a rule that lets anyone in; `now` is Unix seconds.
+    pub fn begin(&self, facts: &RequestFacts, now: u64) -> Step {
         if self.config.network.is_denied(facts.client) {
             return deny(None, Deny::Network);
         }
@@ -52,10 +54,13 @@ impl Engine {
             });
         }
         match &rule.access {
-            Access::Anyone => Step::Decided(Decision {
-                rule: Some(rule.clone()),
-                verdict: Verdict::Allow(None),
-            }),
+            Access::Anyone => match judge_conditions(rule, None, facts, &normalized, now) {
+                Some(unmet) => deny(Some(rule), unmet),
+                None => Step::Decided(Decision {
+                    rule: Some(rule.clone()),
+                    verdict: Verdict::Allow(None),
+                }),
+            },
             Access::Nobody => deny(Some(rule), Deny::Closed),
             Access::Authenticated(_) => {
                 let presented = credentials::check_sizes(&facts.credentials)
@@ -66,6 +71,7 @@ impl Engine {
                         Ok(credential) => Step::Authenticate(Pending {
                             rule: rule.clone(),
                             credential,
+                            path: normalized,
                         }),
                         Err(why) => deny(Some(rule), why),
                     },
@@ -75,10 +81,21 @@ impl Engine {
     }
 
     /// Completes a decision once the credential has been judged; `now` (Unix seconds) dates
-    /// the identity's `auth_time` against the rule's `max_age`.
-    pub fn finish(&self, pending: Pending, authn: Authn, now: u64) -> Decision {
+    /// the identity's `auth_time` against the rule's `max_age` and is the conditions' time.
+    pub fn finish(
+        &self,
+        pending: Pending,
+        authn: Authn,
+        facts: &RequestFacts,
+        now: u64,
+    ) -> Decision {
         let verdict = match authn {
-            Authn::Authenticated(identity) => authorize(&pending.rule.access, identity, now),
+            Authn::Authenticated(identity) => {
+                let path = pending.path.as_str();
+                let lacking =
+                    |id: &Identity| judge_conditions(&pending.rule, Some(id), facts, path, now);
+                authorize(&pending.rule.access, identity, now, lacking)
+            }
             Authn::Rejected(why) => Verdict::Deny(Deny::Rejected(why)),
             Authn::Unavailable => Verdict::Deny(Deny::Unavailable),
             Authn::Throttled { retry_after } => Verdict::Deny(Deny::Throttled { retry_after }),
@@ -128,9 +145,45 @@ fn route_bearer(token: String, schemes: Schemes) -> Result<Credential, Deny> {
     Ok(Credential::Introspection(token))
 }
 
+/// The rule's conditions over this request: `None` when they hold (or there are none), else
+/// the denial.
+fn judge_conditions(
+    rule: &Rule,
+    identity: Option<&Identity>,
+    facts: &RequestFacts,
+    path: &str,
+    now: u64,
+) -> Option<Deny> {
+    let conditions = rule.conditions.as_ref()?;
+    let params = rule.captures.values(path);
+    let query = facts.target.split_once('?').map_or("", |(_, q)| q);
+    let input = Input {
+        identity,
+        method: facts.method.as_str(),
+        path,
+        host: facts.host.as_deref().unwrap_or(""),
+        params: &params,
+        headers: &facts.condition_headers,
+        query,
+        client: facts.client,
+        now,
+    };
+    let unmet = conditions.judge(&input).err()?;
+    Some(Deny::Condition {
+        identity: identity.map(|i| Box::new(i.clone())),
+        unmet,
+    })
+}
+
 /// Roles are any-of, scopes all-of; a missing role is decided first, since no scope helps then.
-/// How the user signed in is judged last: a new sign-in cannot grant a role or a scope.
-fn authorize(access: &Access, identity: Identity, now: u64) -> Verdict {
+/// Then the rule's conditions (`lacking`), which a new sign-in cannot meet either; how the
+/// user signed in is judged last.
+fn authorize(
+    access: &Access,
+    identity: Identity,
+    now: u64,
+    lacking: impl FnOnce(&Identity) -> Option<Deny>,
+) -> Verdict {
     let need = match access {
         Access::Authenticated(need) => need,
         Access::Anyone => return Verdict::Allow(Some(identity)),
@@ -148,6 +201,9 @@ fn authorize(access: &Access, identity: Identity, now: u64) -> Verdict {
             identity: Box::new(identity),
             required: scopes.clone(),
         });
+    }
+    if let Some(denied) = lacking(&identity) {
+        return Verdict::Deny(denied);
     }
     match shortfall(need, &identity, now) {
         Some(shortfall) => Verdict::Deny(Deny::StepUp {

@@ -72,6 +72,8 @@ pub struct RequestFacts {
     pub script: bool,
     /// The client signed in within the last minute (see [`crate::cookies::LOGIN_MARKER`]).
     pub just_signed_in: bool,
+    /// The headers rule conditions read (lowercase names), and only those.
+    pub condition_headers: Vec<(String, String)>,
 }
 
 /// What a CORS preflight asks for.
@@ -176,8 +178,27 @@ pub fn read(req: RequestParts<'_>, config: &Config, source: ForwardSource) -> Re
             || text(&names::X_REQUESTED_WITH)
                 .is_some_and(|x| x.eq_ignore_ascii_case("XMLHttpRequest")),
         just_signed_in: cookies::value(req.headers, cookies::LOGIN_MARKER).is_some(),
+        condition_headers: condition_headers(req.headers, config),
         method,
     }
+}
+
+/// The headers rule conditions read, values joined with `, `; never a credential header
+/// (`config` refuses those names, and the API-key header is skipped here).
+fn condition_headers(headers: &HeaderMap, config: &Config) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for name in &config.policy_headers {
+        if config.api_key_header.as_ref() == Some(name) {
+            continue;
+        }
+        let values: Vec<&str> = (headers.get_all(name).iter())
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        if !values.is_empty() {
+            out.push((name.as_str().to_owned(), values.join(", ")));
+        }
+    }
+    out
 }
 
 type Target = (Option<Method>, Option<String>, Option<String>);

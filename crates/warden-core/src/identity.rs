@@ -54,7 +54,13 @@ pub struct Identity {
     pub acr: Option<String>,
     /// When the user last authenticated, Unix seconds (a JWT's `auth_time`), when known.
     pub auth_time: Option<u64>,
+    /// The verified claims (a JWT's payload, an introspection answer, an ID token), for
+    /// rule conditions; `None` for Basic, API keys and password sessions.
+    pub claims: Option<Claims>,
 }
+
+/// Verified claims, shared between the cache and every decision that uses them.
+pub type Claims = std::sync::Arc<serde_json::Map<String, serde_json::Value>>;
 
 /// Why a presented credential was not accepted (all answered 401).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

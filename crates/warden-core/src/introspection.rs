@@ -79,6 +79,7 @@ fn active(
         // RFC 9470 §6.2: the authorization server says how and when the user signed in.
         acr: acr(answer)?,
         auth_time: auth_time(answer)?,
+        claims: Some(std::sync::Arc::new(answer.clone())),
     };
     // Identity headers join roles with `,` and scopes with spaces (as for JWTs).
     if identity.roles.iter().any(|r| r.contains(','))

@@ -22,6 +22,7 @@ pub mod network;
 pub mod oidc;
 pub mod page;
 pub mod path;
+pub mod policy;
 pub mod redirect;
 pub mod response;
 pub mod rules;

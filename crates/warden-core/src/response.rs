@@ -186,6 +186,15 @@ fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> 
     } else {
         StatusCode::FORBIDDEN
     };
+    // A hidden resource's denial reads as a plain 404: nothing says it exists.
+    let hidden = if rule.is_some_and(|r| r.hide) {
+        (
+            Some("not_found"),
+            Some("The requested resource was not found."),
+        )
+    } else {
+        (None, None)
+    };
     let deny = |status, code, detail: &str| Denial {
         status,
         code,
@@ -245,7 +254,11 @@ fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> 
             "no_rule",
             "No access rule allows this request.",
         ),
-        Deny::Closed => deny(forbidden, "closed", "This resource is closed."),
+        Deny::Closed => deny(
+            forbidden,
+            hidden.0.unwrap_or("closed"),
+            hidden.1.unwrap_or("This resource is closed."),
+        ),
         Deny::Unauthenticated if ctx.facts.just_signed_in && wants_login(rule, ctx) => Denial {
             login_link: sign_in_again(ctx, ""),
             ..challenge(
@@ -299,7 +312,8 @@ fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> 
             } else {
                 "You do not have permission for this resource.".to_owned()
             };
-            signed_in(identity, deny(forbidden, "forbidden", &detail))
+            let (code, detail) = (hidden.0.unwrap_or("forbidden"), hidden.1.unwrap_or(&detail));
+            signed_in(identity, deny(forbidden, code, detail))
         }
         Deny::StepUp {
             identity,
@@ -324,6 +338,21 @@ fn classify<'a>(why: &'a Deny, rule: Option<&Rule>, ctx: &RenderContext<'_>) -> 
                     &step_up.detail(page && ctx.facts.just_signed_in),
                     step_up.error(),
                 )
+            }
+        }
+        // The condition itself is not shown: it would tell a caller how to get around it.
+        Deny::Condition { identity, .. } => {
+            let code = hidden.0.unwrap_or("forbidden");
+            let denial = deny(
+                forbidden,
+                code,
+                hidden
+                    .1
+                    .unwrap_or("You do not have permission for this resource."),
+            );
+            match identity {
+                Some(identity) => signed_in(identity, denial),
+                None => denial,
             }
         }
         Deny::Unavailable => Denial {

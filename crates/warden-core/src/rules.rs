@@ -77,8 +77,14 @@ pub enum Access {
 pub struct Rule {
     /// The rule's name, shown in logs and `warden check`.
     pub name: String,
-    /// The path glob as written.
+    /// The path pattern as written (`/tenants/{tenant}/**`).
+    pub pattern: String,
+    /// The glob matched: the pattern with named segments as `*`.
     pub path: String,
+    /// The pattern's named segments, read for conditions.
+    pub captures: crate::captures::Captures,
+    /// Conditions that must all hold (Cedar expressions), when the rule has any.
+    pub conditions: Option<Arc<crate::policy::Conditions>>,
     /// Methods this rule applies to (`None`: all).
     pub methods: Option<Vec<Method>>,
     /// Host this rule applies to, lowercase without port (`None`: all).

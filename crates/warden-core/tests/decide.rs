@@ -391,7 +391,7 @@ fn run(engine: &Engine, row: &Row) -> warden_core::Outcome {
     };
     let config = engine.config();
     let facts = facts::read(parts, config, ForwardSource::Forwarded);
-    let decision = match engine.begin(&facts) {
+    let decision = match engine.begin(&facts, NOW) {
         Step::Decided(d) => {
             assert!(
                 matches!(row.judge, Judge::NotAsked),
@@ -412,7 +412,7 @@ fn run(engine: &Engine, row: &Row) -> warden_core::Outcome {
                 Judge::Reject(r) => Authn::Rejected(r),
                 Judge::Down => Authn::Unavailable,
             };
-            engine.finish(pending, authn, NOW)
+            engine.finish(pending, authn, &facts, NOW)
         }
     };
     let ctx = RenderContext {
@@ -432,6 +432,7 @@ fn alice(roles: &[&str], scopes: &[&str], acr: Option<&str>, auth_time: Option<u
         method: AuthMethod::Jwt,
         acr: acr.map(str::to_owned),
         auth_time,
+        claims: None,
     }
 }
 

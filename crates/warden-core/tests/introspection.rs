@@ -198,7 +198,7 @@ fn begin(config: &str, authorization: &'static str) -> (Engine, warden_core::Req
         tls: false,
     };
     let facts = facts::read(parts, engine.config(), ForwardSource::Forwarded);
-    let step = engine.begin(&facts);
+    let step = engine.begin(&facts, 0);
     (engine, facts, step)
 }
 
@@ -272,7 +272,11 @@ fn header_syntax_is_judged_first_and_inactive_tokens_render_invalid_token() {
         panic!("{step:?}")
     };
     let inactive = Authn::Rejected(Rejection::InvalidToken(TokenProblem::Inactive));
-    let outcome = rendered(&engine, &facts, &engine.finish(pending, inactive, 0));
+    let outcome = rendered(
+        &engine,
+        &facts,
+        &engine.finish(pending, inactive, &facts, 0),
+    );
     assert_eq!(outcome.status, 401);
     let challenges: Vec<_> = outcome.headers.get_all("www-authenticate").iter().collect();
     let want = r#"Bearer realm="r", error="invalid_token", error_description="the access token is invalid""#;

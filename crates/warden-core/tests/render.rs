@@ -103,6 +103,7 @@ fn alice() -> Identity {
         method: AuthMethod::Session,
         acr: None,
         auth_time: None,
+        claims: None,
     }
 }
 
@@ -336,6 +337,7 @@ fn step_up(shortfall: Shortfall) -> Verdict {
             method: AuthMethod::Jwt,
             acr: Some("pwd".into()),
             auth_time: Some(1_700_000_000),
+            claims: None,
             ..alice()
         }),
         acr: vec!["mfa".into(), "phr".into()],

@@ -130,14 +130,14 @@ impl App {
     ) -> Evaluation {
         let config = self.engine.config();
         let facts = facts::read(req, config, source);
-        let decision = match self.engine.begin(&facts) {
+        let now = clock::now_unix();
+        let decision = match self.engine.begin(&facts, now) {
             Step::Decided(decision) => decision,
             Step::Authenticate(pending) => {
-                let now = clock::now_unix();
                 let authn = (self.authenticators)
                     .judge(&pending.credential, facts.client, now)
                     .await;
-                self.engine.finish(pending, authn, now)
+                self.engine.finish(pending, authn, &facts, now)
             }
         };
         let decision_id = self.ids.next();

@@ -335,6 +335,7 @@ fn authenticated(subject: String, roles: Vec<String>, method: AuthMethod) -> Aut
         method,
         acr: None,
         auth_time: None,
+        claims: None,
     })
 }
 

@@ -211,6 +211,7 @@ mod tests {
             method: AuthMethod::Basic,
             acr: None,
             auth_time: None,
+            claims: None,
         }
     }
 

@@ -7,6 +7,7 @@ mod introspection;
 mod login;
 mod nginx;
 mod oidc;
+mod policy;
 mod raw;
 mod require;
 mod resource;
@@ -58,6 +59,8 @@ pub struct Config {
     pub api_key_header: Option<HeaderName>,
     /// Client networks.
     pub network: NetworkPolicy,
+    /// The request headers rule conditions read (`context.headers`), and only those.
+    pub policy_headers: Vec<HeaderName>,
     /// The login page and browser sessions, when enabled.
     pub login: Option<LoginConfig>,
     /// Failed attempts allowed per minute.
@@ -171,13 +174,14 @@ impl Config {
             introspection: introspection.is_some(),
         };
         let oidc = login.as_ref().is_some_and(|l| !l.providers.is_empty());
-        let rules = rules::rules(raw.rules, available, oidc, &mut issues);
+        let rules = rules::rules(raw.rules, available, oidc, raw.policy, &mut issues);
         let resource = resource::resource(raw.server.get_ref(), &mut issues);
         let data_dir = server.as_ref().map(|s| s.2.clone()).unwrap_or_default();
         let store = backends::store(raw.store, &data_dir, base_dir, &mut issues);
         let state = backends::state(raw.state, base_dir, &mut issues);
         issues.finish()?;
-        let (Some((listen, realm, data_dir, identity_headers)), Some(rules)) = (server, rules)
+        let (Some((listen, realm, data_dir, identity_headers)), Some((rules, policy_headers))) =
+            (server, rules)
         else {
             return Err(ConfigErrors { issues: Vec::new() });
         };
@@ -195,6 +199,10 @@ impl Config {
             login,
             limits,
             rules,
+            policy_headers: policy_headers
+                .into_iter()
+                .filter_map(|h| HeaderName::from_bytes(h.as_bytes()).ok())
+                .collect(),
             proxy,
             tls,
             store,

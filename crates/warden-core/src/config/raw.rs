@@ -21,6 +21,7 @@ pub struct RawConfig {
     pub limits: RawLimits,
     pub store: Option<Spanned<super::backends::RawStore>>,
     pub state: Option<Spanned<super::backends::RawState>>,
+    pub policy: Option<Spanned<super::policy::RawPolicy>>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Spanned<RawRule>>,
 }
@@ -185,6 +186,7 @@ pub struct RawRule {
     #[serde(default)]
     pub show_required: bool,
     pub cors: Option<Spanned<RawCors>>,
+    pub when: super::policy::RawWhen,
 }
 
 /// `cors = { origins = [...], credentials = true }`.

@@ -4,30 +4,30 @@ use http::Method;
 use toml::Spanned;
 
 use super::error::Issues;
+use super::policy::{self, RawPolicy, RawWhen};
 use super::raw::{RawCors, RawRequire, RawRule};
 use super::require::{check_step_up, requirement};
+use crate::captures::Captures;
 use crate::rules::{Access, Cors, Rule, RuleSet, Schemes, compile_pattern};
 
-/// Converts every rule, recording each problem; `None` when any rule is broken.
-/// `oidc`: an OpenID Connect provider signs browsers in, so sessions may carry an `acr`.
+/// Converts every rule and compiles its conditions, recording each problem; `None` when any
+/// rule is broken. `oidc`: an OpenID Connect provider signs browsers in, so sessions may
+/// carry an `acr`. Also returns the header names conditions read.
 pub(super) fn rules(
     raw: Vec<Spanned<RawRule>>,
     available: Schemes,
     oidc: bool,
+    policy: Option<Spanned<RawPolicy>>,
     issues: &mut Issues<'_>,
-) -> Option<RuleSet> {
+) -> Option<(RuleSet, Vec<String>)> {
     let mut out = Vec::new();
+    let mut whens: Vec<RawWhen> = Vec::new();
     let mut broken = false;
     for (i, rule) in raw.into_iter().enumerate() {
         let span = rule.span();
-        match one_rule(
-            &format!("rule[{i}]"),
-            span,
-            rule.into_inner(),
-            available,
-            oidc,
-            issues,
-        ) {
+        let mut rule = rule.into_inner();
+        whens.push(rule.when.take());
+        match one_rule(&format!("rule[{i}]"), span, rule, available, oidc, issues) {
             Some(rule) => out.push(rule),
             None => broken = true,
         }
@@ -35,7 +35,8 @@ pub(super) fn rules(
     if broken {
         return None;
     }
-    RuleSet::new(out).ok()
+    let compiled = policy::attach(&mut out, whens, policy, issues)?;
+    Some((RuleSet::new(out).ok()?, compiled.headers))
 }
 
 fn one_rule(
@@ -46,8 +47,14 @@ fn one_rule(
     oidc: bool,
     issues: &mut Issues<'_>,
 ) -> Option<Rule> {
-    let path = raw.path.get_ref();
-    let path_ok = path.starts_with('/') && compile_pattern(path).is_ok();
+    let (glob, captures) = match Captures::parse(raw.path.get_ref()) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            issues.add(format!("{key}.path"), raw.path.span(), e.to_string());
+            return None;
+        }
+    };
+    let path_ok = glob.starts_with('/') && compile_pattern(&glob).is_ok();
     if !path_ok {
         issues.add(
             format!("{key}.path"),
@@ -94,7 +101,10 @@ fn one_rule(
     let requires_auth = matches!(access, Some(Access::Authenticated(_)));
     Some(Rule {
         name: raw.name.into_inner(),
-        path: path_ok.then(|| raw.path.into_inner())?,
+        pattern: raw.path.into_inner(),
+        path: path_ok.then_some(glob)?,
+        captures,
+        conditions: None,
         methods: methods?,
         host,
         access: access?,

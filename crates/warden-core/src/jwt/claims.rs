@@ -64,6 +64,7 @@ pub(crate) fn check(
         method: AuthMethod::Jwt,
         acr: acr(claims)?,
         auth_time: auth_time(claims)?,
+        claims: None,
     })
 }
 

@@ -59,10 +59,11 @@ fn verify_inner(
     now: u64,
 ) -> Result<(crate::identity::Identity, u64), TokenProblem> {
     let claims = verify_signed(token, keys, policy.typ.as_deref())?;
-    let identity = claims::check(&claims, policy, now)?;
+    let mut identity = claims::check(&claims, policy, now)?;
     // `check` proved `exp` is a number after `now`; the cache may keep the token until then.
     let exp = claims.get("exp").and_then(Value::as_f64).unwrap_or(0.0);
     let until = (exp + policy.leeway as f64).floor().max(0.0) as u64;
+    identity.claims = Some(std::sync::Arc::new(claims));
     Ok((identity, until.saturating_sub(1)))
 }
 

@@ -6,6 +6,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use warden_core::identity::Claims;
 use warden_core::{AuthMethod, Authn, Identity, Rejection};
 use warden_store::{FederatedSession, SessionLimits};
 
@@ -246,5 +249,14 @@ fn identity(session: &FederatedSession) -> Identity {
         method: AuthMethod::Oidc,
         acr: login.acr.clone(),
         auth_time: login.auth_time.and_then(|t| u64::try_from(t).ok()),
+        claims: id_token_claims(login.id_token.as_deref()),
     }
+}
+
+/// The claims of the session's ID token (verified when it was issued to us), for rule
+/// conditions.
+fn id_token_claims(token: Option<&str>) -> Option<Claims> {
+    let payload = token?.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    serde_json::from_slice(&bytes).ok().map(Arc::new)
 }
