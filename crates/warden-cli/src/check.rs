@@ -47,6 +47,11 @@ pub async fn run(config: Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
         None => println!("identity: (none)"),
     }
     println!("decision: {decision}");
+    if let Some(rule) = &eval.decision.rule {
+        let now = warden_server::clock::now_unix();
+        let explained = (app.engine()).explain_conditions(rule, identity, &eval.facts, now);
+        print_conditions(explained.as_deref().unwrap_or_default());
+    }
     if let Verdict::Deny(Deny::StepUp { acr, max_age, .. }) = &eval.decision.verdict {
         println!("needs:    {}", step_up_needs(acr, *max_age));
     }
@@ -58,6 +63,26 @@ pub async fn run(config: Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
         println!("body:\n{}", eval.outcome.body.trim_end());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each condition with its outcome and the values it read. Credentials never reach a
+/// condition, so none can show here.
+fn print_conditions(explained: &[warden_core::policy::Explained]) {
+    if explained.is_empty() {
+        return;
+    }
+    println!("conditions:");
+    for c in explained {
+        let mark = match &c.outcome {
+            Ok(true) => "holds".to_owned(),
+            Ok(false) => "FAILS".to_owned(),
+            Err(e) => format!("ERROR ({e})"),
+        };
+        println!("  {mark}  {}: {}", c.origin, c.text);
+        for (path, value) in &c.values {
+            println!("           {path} = {value}");
+        }
+    }
 }
 
 /// What a step-up rule asks, in words: a sign-in again can meet it, a new role cannot.

@@ -6,7 +6,7 @@ use crate::decision::{Credential, Decision, Deny, Pending, Shortfall, Step, Verd
 use crate::facts::RequestFacts;
 use crate::identity::{Authn, Identity, Rejection, TokenProblem};
 use crate::path;
-use crate::policy::Input;
+use crate::policy::{Explained, Input, explain};
 use crate::rules::{Access, Requirement, Rule, Schemes};
 
 /// The engine for one loaded configuration.
@@ -155,9 +155,28 @@ fn judge_conditions(
     now: u64,
 ) -> Option<Deny> {
     let conditions = rule.conditions.as_ref()?;
+    let unmet = with_input(rule, identity, facts, path, now, |input| {
+        conditions.judge(input)
+    })
+    .err()?;
+    Some(Deny::Condition {
+        identity: identity.map(|i| Box::new(i.clone())),
+        unmet,
+    })
+}
+
+/// Runs `f` on what the rule's conditions may read about this request.
+fn with_input<R>(
+    rule: &Rule,
+    identity: Option<&Identity>,
+    facts: &RequestFacts,
+    path: &str,
+    now: u64,
+    f: impl FnOnce(&Input<'_>) -> R,
+) -> R {
     let params = rule.captures.values(path);
     let query = facts.target.split_once('?').map_or("", |(_, q)| q);
-    let input = Input {
+    f(&Input {
         identity,
         method: facts.method.as_str(),
         path,
@@ -167,12 +186,25 @@ fn judge_conditions(
         query,
         client: facts.client,
         now,
-    };
-    let unmet = conditions.judge(&input).err()?;
-    Some(Deny::Condition {
-        identity: identity.map(|i| Box::new(i.clone())),
-        unmet,
     })
+}
+
+impl Engine {
+    /// For `warden check`: every condition of the rule judged for this request, with the
+    /// values each read (`None` when the rule has none).
+    pub fn explain_conditions(
+        &self,
+        rule: &Rule,
+        identity: Option<&Identity>,
+        facts: &RequestFacts,
+        now: u64,
+    ) -> Option<Vec<Explained>> {
+        let conditions = rule.conditions.as_ref()?;
+        let path = path::normalize(&facts.path).ok()?;
+        Some(with_input(rule, identity, facts, &path, now, |input| {
+            explain(conditions, input)
+        }))
+    }
 }
 
 /// Roles are any-of, scopes all-of; a missing role is decided first, since no scope helps then.

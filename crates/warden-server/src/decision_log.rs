@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use warden_core::{Decision, Outcome, RequestFacts, Verdict};
+use warden_core::policy::Unmet;
+use warden_core::{Decision, Deny, Outcome, RequestFacts, Verdict};
 
 /// Logs one decision at `info`.
 pub fn log(facts: &RequestFacts, decision: &Decision, outcome: &Outcome, id: &str) {
@@ -24,6 +25,31 @@ pub fn log(facts: &RequestFacts, decision: &Decision, outcome: &Outcome, id: &st
         path = %Field(&facts.path),
         "decision"
     );
+    if let Verdict::Deny(Deny::Condition { unmet, .. }) = &decision.verdict {
+        log_condition(decision, unmet, id);
+    }
+}
+
+/// Which condition denied, and for one that could not be evaluated, why (a warning: the
+/// policy or the tokens need a look).
+fn log_condition(decision: &Decision, unmet: &Unmet, id: &str) {
+    let conditions = decision.rule.as_ref().and_then(|r| r.conditions.as_ref());
+    let origin = conditions
+        .and_then(|c| c.items.get(unmet.index()))
+        .map_or("-", |c| c.origin.as_str());
+    match unmet {
+        Unmet::Error { message, .. } => tracing::warn!(
+            decision = %Field(id),
+            condition = %Field(origin),
+            error = %Field(message),
+            "a rule condition could not be evaluated: denied"
+        ),
+        Unmet::Failed { .. } => tracing::debug!(
+            decision = %Field(id),
+            condition = %Field(origin),
+            "a rule condition is false"
+        ),
+    }
 }
 
 /// A value written bare when it cannot be mistaken for something else in a `key=value` line,

@@ -4,7 +4,7 @@ pub mod app;
 pub mod authn;
 pub mod backends;
 mod cache;
-mod clock;
+pub mod clock;
 mod decision_log;
 pub mod health;
 mod htpasswd;
