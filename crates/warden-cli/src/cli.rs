@@ -36,6 +36,8 @@ pub enum Command {
     },
     /// Explain the decision for one request, without a server.
     Check(CheckArgs),
+    /// Run policy tests: each case a request and the answer warden must give.
+    Test(TestArgs),
     /// Manage users in the store.
     User {
         #[command(subcommand)]
@@ -91,6 +93,17 @@ pub struct CheckArgs {
     /// Client address the request comes from.
     #[arg(long, default_value = "127.0.0.1")]
     pub peer: std::net::IpAddr,
+}
+
+/// `warden test FILE…`
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Test files (TOML), each naming the configuration it tests.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Also list the cases that pass.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 /// `warden user …`

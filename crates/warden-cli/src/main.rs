@@ -4,6 +4,7 @@ mod admin;
 mod check;
 mod cli;
 mod log_time;
+mod policy_test;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -50,6 +51,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: ConfigCommand::Check,
         } => config_check(config_path),
         Command::Check(args) => check::run(load(config_path)?, args).await,
+        Command::Test(args) => Ok(policy_test::run(&args)),
         Command::User { command } => admin::user(load(config_path)?, command).await,
         Command::Key { command } => admin::key(load(config_path)?, command).await,
         Command::Session { command } => admin::session(load(config_path)?, command).await,
