@@ -1,6 +1,6 @@
 //! Rule conditions at load: `[policy.claims]` declares the claims conditions may read, each
 //! rule's `when` lists Cedar expressions. warden derives a Cedar schema from the
-//! configuration (one action per rule with conditions, its named path segments in
+//! configuration (one action per set of named path segments, which it puts in
 //! `context.params`), lets Cedar parse and type-check every condition against it, and
 //! compiles what Cedar accepted. Any problem is a config error at the condition's line.
 
@@ -48,7 +48,7 @@ pub(super) fn attach(
     let (shapes, claims_type) = claims(&raw.claims, "policy.claims", span.clone(), issues)?;
     let shapes = Arc::new(shapes);
     let mut written = Vec::new();
-    for (i, (rule, when)) in rules.iter().zip(whens).enumerate() {
+    for (i, when) in whens.into_iter().enumerate() {
         let Some(when) = when else { continue };
         let key = format!("rule[{i}].when");
         if when.get_ref().is_empty() {
@@ -59,49 +59,59 @@ pub(super) fn attach(
             );
             return None;
         }
-        if !cedar_name(&rule.name) {
-            let why =
-                "a rule with conditions needs a name without `\"`, `\\` or control characters";
-            issues.add(format!("rule[{i}].name"), when.span(), why);
-            return None;
-        }
         written.push((i, when.into_inner()));
     }
     if written.is_empty() {
         return Some(Compiled::default());
     }
-    let schema = schema(rules, &written, &claims_type, span, issues)?;
-    let mut headers = Vec::new();
+    let validator = Validator::new(schema(rules, &written, &claims_type, span, issues)?);
+    // Parsed one by one (errors are per condition), validated together: one pass of the
+    // validator over every condition, whatever the number of rules.
+    let mut parsed = Vec::new();
     let mut ok = true;
     for (i, when) in written {
-        let mut items = Vec::new();
         for (j, text) in when.into_iter().enumerate() {
             let origin = format!("rule[{i}].when[{j}]");
-            match one(&rules[i], &origin, text.get_ref(), &schema) {
-                Ok(expr) => match check_reads(&rules[i], &expr, &mut headers) {
-                    Ok(()) => items.push(Condition::new(origin, text.into_inner(), expr)),
-                    Err(why) => {
-                        issues.add(origin, text.span(), why);
-                        ok = false;
-                    }
-                },
+            match parse(&rules[i], &origin, text.get_ref()) {
+                Ok(policy) => parsed.push((i, origin, text, policy)),
                 Err(why) => {
                     issues.add(origin, text.span(), why);
                     ok = false;
                 }
             }
         }
-        rules[i].conditions = Some(Arc::new(Conditions::new(items, shapes.clone())));
+    }
+    let refused = validate(&validator, &parsed);
+    let mut headers = Vec::new();
+    let mut items: Vec<Vec<Condition>> = vec![Vec::new(); rules.len()];
+    for (i, origin, text, policy) in parsed {
+        let compiled = match refused.iter().find(|(id, _)| *id == origin) {
+            Some((_, why)) => Err(why.clone()),
+            None => compile(&policy.policy)
+                .and_then(|expr| check_reads(&rules[i], &expr, &mut headers).map(|()| expr)),
+        };
+        match compiled {
+            Ok(expr) => items[i].push(Condition::new(origin, text.into_inner(), expr)),
+            Err(why) => {
+                issues.add(origin, text.span(), why);
+                ok = false;
+            }
+        }
+    }
+    for (rule, items) in rules.iter_mut().zip(items) {
+        if !items.is_empty() {
+            rule.conditions = Some(Arc::new(Conditions::new(items, shapes.clone())));
+        }
     }
     ok.then_some(Compiled { headers })
 }
 
-/// A rule name Cedar can quote as an action id without escapes.
-fn cedar_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name
-            .chars()
-            .any(|c| c == '"' || c == '\\' || c.is_control())
+/// The Cedar action a rule's conditions are checked under: one per set of named path
+/// segments (Cedar checks each condition against every action of the schema, so one action
+/// per rule would make loading quadratic in the number of rules).
+fn action(rule: &Rule) -> String {
+    let names: Vec<&str> = rule.captures.names().collect();
+    quoted(&format!("params:{}", names.join(",")))
 }
 
 /// The declared claims as shapes, and as a Cedar record type.
@@ -121,8 +131,8 @@ fn claims(
                 (Shape::Record(inner), ty)
             }
             _ => {
-                let why = "a claim's type is `String`, `Long`, `Bool`, `ipaddr`, `Set<…>` of one \
-                           of them, or a table of claims";
+                let why = "a claim's type is `String`, `Long`, `Bool`, `Set<…>` of one of them, \
+                           or a table of claims";
                 issues.add(format!("{key}.{name}"), span, why);
                 return None;
             }
@@ -137,7 +147,8 @@ fn claims(
 fn cedar_type(ty: &str) -> bool {
     match ty.strip_prefix("Set<").and_then(|t| t.strip_suffix('>')) {
         Some(inner) => cedar_type(inner),
-        None => matches!(ty, "String" | "Long" | "Bool" | "ipaddr"),
+        // No `ipaddr`: a token carries addresses as strings, and a string is not an ipaddr.
+        None => matches!(ty, "String" | "Long" | "Bool"),
     }
 }
 
@@ -174,18 +185,23 @@ fn schema(
   entity Request;
 "
     );
+    let mut declared: Vec<String> = Vec::new();
     for (i, _) in written {
         let rule = &rules[*i];
+        let action = action(rule);
+        if declared.contains(&action) {
+            continue;
+        }
         let params: Vec<String> = (rule.captures.names())
             .map(|n| format!("{n}: String"))
             .collect();
         text.push_str(&format!(
-            "  action {} appliesTo {{ principal: [Identity], resource: [Request], context: {{
+            "  action {action} appliesTo {{ principal: [Identity], resource: [Request], context: {{
     method: String, path: String, host: String, params: {{ {} }}, client: ipaddr,
     now: Long, hour: Long, weekday: Long, headers: Headers, query: Query }} }};\n",
-            quoted(&rule.name),
             params.join(", ")
         ));
+        declared.push(action);
     }
     text.push('}');
     match Schema::from_cedarschema_str(&text) {
@@ -197,30 +213,78 @@ fn schema(
     }
 }
 
-/// Parses, type-checks and compiles one condition of `rule`.
-fn one(rule: &Rule, origin: &str, text: &str, schema: &Schema) -> Result<Expr, String> {
+/// A condition as a Cedar policy of its rule's action, and where the condition starts in it.
+struct Parsed {
+    policy: Policy,
+    head: usize,
+    len: usize,
+}
+
+impl Parsed {
+    /// ` (at column N of the condition)` when the diagnostic points inside the condition.
+    fn at(&self, d: &dyn Diagnostic) -> String {
+        at(d, self.head, self.len)
+    }
+}
+
+fn at(d: &dyn Diagnostic, head: usize, len: usize) -> String {
+    let offset = d.labels().and_then(|mut l| l.next()).map(|l| l.offset());
+    match offset {
+        Some(o) if o >= head && o - head <= len => {
+            format!(" (at column {} of the condition)", o - head + 1)
+        }
+        _ => String::new(),
+    }
+}
+
+/// Parses one condition of `rule` as `permit(…action…) when { condition };`.
+fn parse(rule: &Rule, origin: &str, text: &str) -> Result<Parsed, String> {
     let head = format!(
         "permit(principal, action == Warden::Action::{}, resource) when {{ ",
-        quoted(&rule.name)
+        action(rule)
     );
     let source = format!("{head}{text} }};");
-    let at = |d: &dyn Diagnostic| {
-        let offset = d.labels().and_then(|mut l| l.next()).map(|l| l.offset());
-        match offset {
-            Some(o) if o >= head.len() && o - head.len() <= text.len() => {
-                format!(" (at column {} of the condition)", o - head.len() + 1)
-            }
-            _ => String::new(),
-        }
-    };
-    let policy = Policy::parse(Some(PolicyId::new(origin)), &source)
-        .map_err(|e| format!("not a Cedar condition: {e}{}", at(&e)))?;
+    Policy::parse(Some(PolicyId::new(origin)), &source)
+        .map(|policy| Parsed {
+            policy,
+            head: head.len(),
+            len: text.len(),
+        })
+        .map_err(|e| {
+            format!(
+                "not a Cedar condition: {e}{}",
+                at(&e, head.len(), text.len())
+            )
+        })
+}
+
+/// Type-checks every parsed condition at once: the first problem of each refused one.
+fn validate(
+    validator: &Validator,
+    parsed: &[(usize, String, Spanned<String>, Parsed)],
+) -> Vec<(String, String)> {
     let mut set = PolicySet::new();
-    set.add(policy.clone()).map_err(|e| e.to_string())?;
-    let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
-    if let Some(e) = result.validation_errors().next() {
-        return Err(format!("{e}{}", at(e)));
+    for (_, _, _, p) in parsed {
+        if let Err(e) = set.add(p.policy.clone()) {
+            return vec![(p.policy.id().to_string(), e.to_string())];
+        }
     }
+    let result = validator.validate(&set, ValidationMode::Strict);
+    let mut refused: Vec<(String, String)> = Vec::new();
+    for e in result.validation_errors() {
+        let id = e.policy_id().to_string();
+        if refused.iter().any(|(r, _)| *r == id) {
+            continue;
+        }
+        let located = parsed.iter().find(|(_, o, _, _)| *o == id);
+        let at = located.map(|(_, _, _, p)| p.at(e)).unwrap_or_default();
+        refused.push((id, format!("{e}{at}")));
+    }
+    refused
+}
+
+/// The one `when` body of a validated condition, compiled.
+fn compile(policy: &Policy) -> Result<Expr, String> {
     let est = policy.to_json().map_err(|e| e.to_string())?;
     let conditions = est.get("conditions").and_then(|c| c.as_array());
     let body = match conditions.map(Vec::as_slice) {
@@ -283,19 +347,13 @@ mod tests {
 
     #[test]
     fn claim_types_are_cedar_types() {
-        for ok in [
-            "String",
-            "Long",
-            "Bool",
-            "ipaddr",
-            "Set<String>",
-            "Set<Set<Long>>",
-        ] {
+        for ok in ["String", "Long", "Bool", "Set<String>", "Set<Set<Long>>"] {
             assert!(cedar_type(ok), "{ok}");
         }
         for bad in [
             "string",
             "Set<>",
+            "ipaddr",
             "Record",
             "String }; entity X {",
             "Set<String",
