@@ -62,11 +62,18 @@ impl Captures {
     /// Each name with its segment of `path`, a normalized path the pattern matched (a named
     /// segment missing from a path matched by the `/x/**` base is empty).
     pub fn values<'p>(&self, path: &'p str) -> Vec<(&str, &'p str)> {
-        let segments: Vec<&str> = path.split('/').collect();
-        self.names
-            .iter()
-            .map(|(i, name)| (name.as_str(), segments.get(*i).copied().unwrap_or("")))
-            .collect()
+        if self.names.is_empty() {
+            return Vec::new();
+        }
+        let mut out: Vec<(&str, &'p str)> =
+            self.names.iter().map(|(_, n)| (n.as_str(), "")).collect();
+        let last = self.names.iter().map(|(i, _)| *i).max().unwrap_or(0);
+        for (index, segment) in path.split('/').enumerate().take(last + 1) {
+            if let Some(k) = self.names.iter().position(|(i, _)| *i == index) {
+                out[k].1 = segment;
+            }
+        }
+        out
     }
 }
 
