@@ -28,6 +28,17 @@ pub enum Verdict {
     Preflight,
 }
 
+impl Verdict {
+    /// A short, stable name: `allow`, `preflight`, or the denial's reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Allow(_) => "allow",
+            Self::Preflight => "preflight",
+            Self::Deny(why) => why.reason(),
+        }
+    }
+}
+
 /// Why a request is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Deny {

@@ -8,10 +8,11 @@ use warden_core::{Decision, Deny, Outcome, RequestFacts, Verdict};
 /// Logs one decision at `info`.
 pub fn log(facts: &RequestFacts, decision: &Decision, outcome: &Outcome, id: &str) {
     let rule = decision.rule.as_ref().map_or("-", |r| r.name.as_str());
-    let (verdict, subject) = match &decision.verdict {
-        Verdict::Allow(identity) => ("allow", identity.as_ref()),
-        Verdict::Preflight => ("preflight", None),
-        Verdict::Deny(why) => (why.reason(), why.identity()),
+    let verdict = decision.verdict.reason();
+    let subject = match &decision.verdict {
+        Verdict::Allow(identity) => identity.as_ref(),
+        Verdict::Preflight => None,
+        Verdict::Deny(why) => why.identity(),
     };
     let subject = subject.map_or("-", |i| i.subject.as_str());
     tracing::info!(

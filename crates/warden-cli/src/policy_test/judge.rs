@@ -5,7 +5,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use warden_core::facts::{self, ForwardSource, RequestParts};
 use warden_core::{
     AuthMethod, Authn, Credential, Decision, Engine, Flavour, Identity, Outcome, Pending,
-    RenderContext, RequestFacts, Step, Verdict, render,
+    RenderContext, RequestFacts, Step, render,
 };
 
 use super::spec::Case;
@@ -124,13 +124,4 @@ pub fn joined(outcome: &Outcome, name: &HeaderName) -> Option<String> {
 /// The challenges, joined as one field value (empty when there are none).
 pub fn challenge(outcome: &Outcome) -> String {
     joined(outcome, &WWW_AUTHENTICATE).unwrap_or_default()
-}
-
-/// A short name for the verdict: a denial's reason, `allow`, or `preflight`.
-pub fn reason(verdict: &Verdict) -> &'static str {
-    match verdict {
-        Verdict::Allow(_) => "allow",
-        Verdict::Deny(why) => why.reason(),
-        Verdict::Preflight => "preflight",
-    }
 }

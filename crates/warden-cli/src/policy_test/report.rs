@@ -34,7 +34,7 @@ fn misses(case: &Case, answer: &Answer) -> Vec<String> {
         let got = rule.unwrap_or("(none)");
         misses.push(format!("expected rule {want}, got {got}"));
     }
-    let reason = judge::reason(&answer.decision.verdict);
+    let reason = answer.decision.verdict.reason();
     if let Some(want) = &expect.reason
         && want != reason
     {
@@ -62,7 +62,7 @@ fn account(engine: &Engine, answer: &Answer, now: u64) -> String {
     let rule = answer.decision.rule.as_ref();
     let head = rule.map_or_else(|| "no rule".to_owned(), |r| format!("rule {}", r.name));
     let verdict = &answer.decision.verdict;
-    let reason = judge::reason(verdict);
+    let reason = verdict.reason();
     let mut text = match verdict {
         Verdict::Allow(Some(id)) => format!("{head}, allowed for {}", id.subject),
         Verdict::Allow(None) => format!("{head}, allowed"),
