@@ -60,6 +60,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(path: &Path) -> anyhow::Result<ExitCode> {
+    // The recorder must be in place before the first app registers its handles.
+    if load(path)?.admin.is_some() {
+        warden_server::metrics::install();
+    }
     let live = warden_server::Live::start(path)
         .await
         .map_err(|e| explain(path, e))?;
@@ -81,8 +85,19 @@ async fn serve(path: &Path) -> anyhow::Result<ExitCode> {
     } else {
         "decision server"
     };
+    if let Some(admin) = &config.admin {
+        let admin = tokio::net::TcpListener::bind(admin.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (`admin.listen`)", admin.listen))?;
+        let admin_bound = admin.local_addr().unwrap_or(listen);
+        tracing::info!(listen = %admin_bound, "admin listener is up");
+        tokio::spawn(warden_server::admin::serve(admin, live.clone()));
+    }
+    if config.watch {
+        warden_server::watch::start(live.clone()).context("cannot watch the configuration")?;
+    }
+    warden_server::live::reload_on_hangup(live.clone());
     tracing::info!(listen = %bound, scheme, mode, upstream, "warden is listening");
-    tokio::spawn(warden_server::live::reload_on_hangup(live.clone()));
     warden_server::serve::serve(listener, live, tls).await?;
     Ok(ExitCode::SUCCESS)
 }

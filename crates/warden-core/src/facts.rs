@@ -74,6 +74,8 @@ pub struct RequestFacts {
     pub just_signed_in: bool,
     /// The headers rule conditions read (lowercase names), and only those.
     pub condition_headers: Vec<(String, String)>,
+    /// The request id a trusted proxy sent (see [`crate::request_id`]).
+    pub request_id: Option<String>,
 }
 
 /// What a CORS preflight asks for.
@@ -179,6 +181,9 @@ pub fn read(req: RequestParts<'_>, config: &Config, source: ForwardSource) -> Re
                 .is_some_and(|x| x.eq_ignore_ascii_case("XMLHttpRequest")),
         just_signed_in: cookies::value(req.headers, cookies::LOGIN_MARKER).is_some(),
         condition_headers: condition_headers(req.headers, config),
+        request_id: trusted
+            .then(|| crate::request_id::read(req.headers))
+            .flatten(),
         method,
     }
 }

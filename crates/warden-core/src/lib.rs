@@ -24,6 +24,7 @@ pub mod page;
 pub mod path;
 pub mod policy;
 pub mod redirect;
+pub mod request_id;
 pub mod response;
 pub mod rules;
 mod sign_in;

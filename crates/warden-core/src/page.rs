@@ -9,7 +9,11 @@ pub(crate) fn body(denial: &Denial<'_>, ctx: &RenderContext<'_>) -> (&'static st
     let title = status.canonical_reason().unwrap_or("Error");
     let id = ctx.decision_id;
     match ctx.facts.body_kind {
-        BodyKind::Problem => ("application/problem+json", problem(denial, title, id)),
+        BodyKind::Problem => {
+            let request_id = ctx.facts.request_id.as_deref();
+            let body = problem(denial, title, id, request_id);
+            ("application/problem+json", body)
+        }
         BodyKind::Plain => (
             "text/plain; charset=utf-8",
             format!(
@@ -33,9 +37,11 @@ struct Problem<'a> {
     code: &'a str,
     instance: String,
     decision_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<&'a str>,
 }
 
-fn problem(denial: &Denial<'_>, title: &str, id: &str) -> String {
+fn problem(denial: &Denial<'_>, title: &str, id: &str, request_id: Option<&str>) -> String {
     let problem = Problem {
         r#type: "about:blank",
         title,
@@ -44,6 +50,7 @@ fn problem(denial: &Denial<'_>, title: &str, id: &str) -> String {
         code: denial.code,
         instance: format!("urn:warden:decision:{id}"),
         decision_id: id,
+        request_id,
     };
     // Serializing plain strings and numbers cannot fail.
     serde_json::to_string(&problem).unwrap_or_default()

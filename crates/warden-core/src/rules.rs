@@ -75,6 +75,8 @@ pub enum Access {
 /// One rule, ready to evaluate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
+    /// The rule's position in the file (0 for the first), for per-rule metrics.
+    pub index: usize,
     /// The rule's name, shown in logs and `warden check`.
     pub name: String,
     /// The path pattern as written (`/tenants/{tenant}/**`).

@@ -3,16 +3,21 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use http::{HeaderMap, Method, Uri};
 use warden_core::facts::{self, ForwardSource, RequestParts};
-use warden_core::{Decision, Engine, Flavour, Outcome, RenderContext, RequestFacts, Step, render};
+use warden_core::{
+    Decision, Engine, Flavour, Outcome, RenderContext, RequestFacts, Step, Verdict, render,
+};
 
 use warden_store::{RedisState, Revocation};
 
+use crate::audit::Audit;
 use crate::authn::Authenticators;
 use crate::clock;
 use crate::health::Health;
+use crate::metrics::{self, DecisionMetrics};
 use crate::proxy::Upstream;
 
 /// Reserved path prefix; nothing under it is ever judged as an application path.
@@ -28,6 +33,8 @@ pub struct App {
     redis: Option<Arc<RedisState>>,
     /// The task applying other replicas' revocations; ends with this app (reload, exit).
     listener: Option<tokio::task::JoinHandle<()>>,
+    metrics: DecisionMetrics,
+    audit: Option<Arc<Audit>>,
 }
 
 impl Drop for App {
@@ -71,13 +78,27 @@ impl App {
             }))
         });
         Self {
+            metrics: DecisionMetrics::new(&config.rules),
             engine,
             authenticators,
             upstream,
             ids: DecisionIds::new(),
             redis,
             listener,
+            audit: None,
         }
+    }
+
+    /// Writes an audit line per decision to `audit`.
+    #[must_use]
+    pub fn with_audit(mut self, audit: Option<Arc<Audit>>) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    /// The audit writer, when `[audit]` is on.
+    pub fn audit(&self) -> Option<&Arc<Audit>> {
+        self.audit.as_ref()
     }
 
     /// The authenticators.
@@ -128,16 +149,18 @@ impl App {
         flavour: Flavour,
         source: ForwardSource,
     ) -> Evaluation {
+        let started = Instant::now();
         let config = self.engine.config();
         let facts = facts::read(req, config, source);
         let now = clock::now_unix();
-        let decision = match self.engine.begin(&facts, now) {
-            Step::Decided(decision) => decision,
+        let (decision, credential) = match self.engine.begin(&facts, now) {
+            Step::Decided(decision) => (decision, None),
             Step::Authenticate(pending) => {
                 let authn = (self.authenticators)
                     .judge(&pending.credential, facts.client, now)
                     .await;
-                self.engine.finish(pending, authn, &facts, now)
+                let kind = metrics::authenticator_of(&pending.credential);
+                (self.engine.finish(pending, authn, &facts, now), Some(kind))
             }
         };
         let decision_id = self.ids.next();
@@ -149,11 +172,33 @@ impl App {
         };
         let outcome = render(&decision, &ctx);
         crate::decision_log::log(&facts, &decision, &outcome, &decision_id);
+        let judged = Judged {
+            facts: &facts,
+            decision: &decision,
+            outcome: &outcome,
+            decision_id: &decision_id,
+            authenticator: metrics::authenticator(&decision, credential),
+        };
+        self.record(&judged, started.elapsed());
         Evaluation {
             facts,
             decision,
             outcome,
             decision_id,
+        }
+    }
+
+    /// Counts a decision and writes its audit line.
+    fn record(&self, judged: &Judged<'_>, took: Duration) {
+        let status = real_status(judged.outcome);
+        let outcome = metrics::outcome(&judged.decision.verdict, status);
+        let rule = judged.decision.rule.as_ref().map(|r| r.index);
+        let authenticator = judged.authenticator;
+        self.metrics.record(rule, outcome, authenticator, took);
+        let Some(audit) = &self.audit else { return };
+        let allowed = matches!(judged.decision.verdict, Verdict::Allow(_));
+        if audit.wants(allowed) {
+            audit.write(&crate::audit::line(judged, outcome, status, took));
         }
     }
 
@@ -241,6 +286,24 @@ pub fn parts<'a>(
 
 /// Shared handle to the app.
 pub type SharedApp = Arc<App>;
+
+/// One finished decision, for the metrics and the audit line.
+pub(crate) struct Judged<'a> {
+    pub facts: &'a RequestFacts,
+    pub decision: &'a Decision,
+    pub outcome: &'a Outcome,
+    pub decision_id: &'a str,
+    pub authenticator: &'static str,
+}
+
+/// The status the decision really has: the nginx flavour sends some as another and names the
+/// real one in a header.
+fn real_status(outcome: &Outcome) -> u16 {
+    let mapped = outcome.headers.get(warden_core::response::STATUS_HEADER);
+    mapped
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or_else(|| outcome.status.as_u16())
+}
 
 #[cfg(test)]
 mod tests {

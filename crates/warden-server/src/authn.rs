@@ -16,6 +16,7 @@ use crate::clock;
 use crate::htpasswd::HtpasswdSource;
 use crate::introspect::{self, Introspector};
 use crate::keys::KeyProvider;
+use crate::metrics::{self, CacheName, Dependency};
 use crate::oidc::Providers;
 use warden_store::HtpasswdCheck;
 use warden_store::session::FEDERATED_PREFIX;
@@ -40,6 +41,9 @@ pub struct Authenticators {
     refreshing: federated::Refreshing,
     /// Bearer tokens asked about at the authorization server, when configured.
     introspection: Option<Introspector>,
+    /// `sqlite` or `postgresql`, and `memory` or `redis`: metric labels.
+    store_kind: &'static str,
+    state_kind: &'static str,
 }
 
 /// Verified tokens kept (about 30 MiB at most).
@@ -86,6 +90,8 @@ impl Authenticators {
             providers: Arc::new(Providers::start(config)?),
             refreshing: federated::Refreshing::default(),
             introspection,
+            store_kind: crate::backends::store_name(&config.store),
+            state_kind: crate::backends::state_name(&config.state),
         })
     }
 
@@ -121,7 +127,9 @@ impl Authenticators {
                 let file = file.to_string();
                 let parts = ["basic", file.as_str(), user.as_str(), password.as_str()];
                 let tag = self.secrets.tag(&parts);
-                if let Some(identity) = self.secrets.get(&tag, clock::now_millis()) {
+                let hit = self.secrets.get(&tag, clock::now_millis());
+                metrics::cache(CacheName::Basic, hit.is_some());
+                if let Some(identity) = hit {
                     return Authn::Authenticated(identity);
                 }
                 let basic = async { (self.basic(user, password).await, None) };
@@ -130,7 +138,9 @@ impl Authenticators {
             }
             Credential::ApiKey(key) => {
                 let tag = self.secrets.tag(&["api_key", key.as_str()]);
-                if let Some(identity) = self.secrets.get(&tag, clock::now_millis()) {
+                let hit = self.secrets.get(&tag, clock::now_millis());
+                metrics::cache(CacheName::ApiKey, hit.is_some());
+                if let Some(identity) = hit {
                     return Authn::Authenticated(identity);
                 }
                 let check = self.remembered(tag, None, self.api_key(key));
@@ -147,7 +157,9 @@ impl Authenticators {
         let Some(introspector) = &self.introspection else {
             return Authn::Rejected(Rejection::InvalidToken(TokenProblem::Malformed));
         };
-        if let Some(identity) = introspector.remembered(token) {
+        let hit = introspector.remembered(token);
+        metrics::cache(CacheName::Introspection, hit.is_some());
+        if let Some(identity) = hit {
             return Authn::Authenticated(identity);
         }
         let check = introspector.judge(token);
@@ -157,8 +169,10 @@ impl Authenticators {
     /// Runs a secret check unless the keys are throttled; counts a rejection as a failure.
     async fn throttled(&self, keys: &[AttemptKey], check: impl Future<Output = Authn>) -> Authn {
         let now_ms = clock::now_millis();
-        match self.attempts.retry_after(keys, now_ms).await {
+        let asked = self.attempts.retry_after(keys, now_ms);
+        match self.timed(Dependency::State, "retry_after", asked).await {
             Ok(Some(wait)) => {
+                metrics::attempt_block();
                 return Authn::Throttled {
                     retry_after: wait.as_secs().max(1),
                 };
@@ -167,10 +181,14 @@ impl Authenticators {
             Err(e) => return unavailable("attempt counters", &e),
         }
         let verdict = check.await;
-        if matches!(verdict, Authn::Rejected(_))
-            && let Err(e) = self.attempts.record_failure(keys, now_ms).await
-        {
-            return unavailable("attempt counters", &e);
+        if matches!(verdict, Authn::Rejected(_)) {
+            let record = self.attempts.record_failure(keys, now_ms);
+            if let Err(e) = self
+                .timed(Dependency::State, "record_failure", record)
+                .await
+            {
+                return unavailable("attempt counters", &e);
+            }
         }
         verdict
     }
@@ -226,7 +244,8 @@ impl Authenticators {
                 None => Authn::Unavailable,
             };
         }
-        match self.store.check_password(user, password).await {
+        let check = self.store.check_password(user, password);
+        match self.timed(Dependency::Store, "check_password", check).await {
             Ok(Some(u)) => authenticated(u.name, u.roles, AuthMethod::Basic),
             Ok(None) => Authn::Rejected(Rejection::BadPassword),
             Err(e) => unavailable("user store", &e),
@@ -235,7 +254,8 @@ impl Authenticators {
 
     /// An API key, with its public id (which `warden key revoke` names).
     async fn api_key(&self, key: &str) -> (Authn, Option<String>) {
-        match self.store.check_api_key(key).await {
+        let check = self.store.check_api_key(key);
+        match self.timed(Dependency::Store, "check_api_key", check).await {
             Ok(Some(k)) => (
                 authenticated(k.name, k.roles, AuthMethod::ApiKey),
                 Some(k.id),
@@ -260,10 +280,13 @@ impl Authenticators {
         let tag = self.secrets.tag(&["session", token]);
         let epoch = self.secrets.epoch();
         let now_ms = clock::now_millis();
-        if let Some((identity, id)) = self.secrets.get_with_id(&tag, now_ms) {
+        let hit = self.secrets.get_with_id(&tag, now_ms);
+        metrics::cache(CacheName::Session, hit.is_some());
+        if let Some((identity, id)) = hit {
             return (Authn::Authenticated(identity), id);
         }
-        match self.store.check_session(token, now, limits).await {
+        let check = self.store.check_session(token, now, limits);
+        match self.timed(Dependency::Store, "check_session", check).await {
             Ok(Some((session, user))) => {
                 let verdict = authenticated(user.name, user.roles, AuthMethod::Session);
                 if let Authn::Authenticated(identity) = &verdict {
@@ -275,6 +298,20 @@ impl Authenticators {
             Ok(None) => (Authn::Rejected(Rejection::SessionEnded), None),
             Err(e) => (unavailable("session store", &e), None),
         }
+    }
+
+    /// Times a call to the store or the shared state, labelled with its backend.
+    async fn timed<T, E>(
+        &self,
+        kind: Dependency,
+        operation: &'static str,
+        call: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let backend = match kind {
+            Dependency::Store => self.store_kind,
+            Dependency::State => self.state_kind,
+        };
+        metrics::timed(kind, backend, operation, call).await
     }
 
     /// Forgets every remembered success the revocation touches (this process only).
@@ -294,7 +331,9 @@ impl Authenticators {
             tracing::warn!("no JWT keys loaded; answering 503");
             return Authn::Unavailable;
         };
-        if let Some(identity) = self.tokens.get(token, &set, now) {
+        let hit = self.tokens.get(token, &set, now);
+        metrics::cache(CacheName::Jwt, hit.is_some());
+        if let Some(identity) = hit {
             return Authn::Authenticated(identity);
         }
         let verdict = self.verify_and_remember(token, &set, policy, now);

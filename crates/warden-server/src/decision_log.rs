@@ -15,8 +15,10 @@ pub fn log(facts: &RequestFacts, decision: &Decision, outcome: &Outcome, id: &st
         Verdict::Deny(why) => why.identity(),
     };
     let subject = subject.map_or("-", |i| i.subject.as_str());
+    let request_id = facts.request_id.as_deref().unwrap_or("-");
     tracing::info!(
         decision = %Field(id),
+        request_id = %Field(request_id),
         status = outcome.status.as_u16(),
         rule = %Field(rule),
         verdict = %verdict,

@@ -83,6 +83,12 @@ impl KeyProvider {
 
     /// Loads the keys again; on failure the previous keys stay.
     pub async fn reload(&self) -> Result<(), KeyError> {
+        let loaded = self.load().await;
+        crate::metrics::jwks_refresh(loaded.is_ok());
+        loaded
+    }
+
+    async fn load(&self) -> Result<(), KeyError> {
         *self.last_fetch.lock().await = Some(Instant::now());
         let set = match &self.source {
             KeySource::File(path) => {

@@ -1,6 +1,8 @@
 //! warden's HTTP edge: the decision server, key fetching, and turning outcomes into responses.
 
+pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod authn;
 pub mod backends;
 mod cache;
@@ -13,10 +15,12 @@ pub mod keys;
 pub mod live;
 mod login;
 mod metadata;
+pub mod metrics;
 pub mod oidc;
 pub mod proxy;
 pub mod serve;
 mod tls;
+pub mod watch;
 
 use std::sync::Arc;
 
@@ -50,6 +54,9 @@ pub enum StartError {
     /// The TLS certificate or key could not be used.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    /// The audit file could not be opened.
+    #[error("cannot open the audit file: {0}")]
+    Audit(std::io::Error),
 }
 
 /// The TLS acceptor for `[server.tls]`, when configured.
@@ -59,14 +66,19 @@ pub fn tls_acceptor(config: &Config) -> Result<Option<tokio_rustls::TlsAcceptor>
 
 /// Opens the store, shared state and keys for a configuration and builds the app.
 pub async fn build_app(config: Config) -> Result<SharedApp, StartError> {
+    build_app_with(config, None).await
+}
+
+/// [`build_app`], writing audit lines to `audit`.
+pub async fn build_app_with(
+    config: Config,
+    audit: Option<Arc<audit::Audit>>,
+) -> Result<SharedApp, StartError> {
     let store = backends::store(&config).await?;
     let redis = backends::redis(&config)?;
     backends::first_contact(&store, redis.as_ref(), &config).await?;
     let attempts = backends::attempts(&config, redis.as_ref());
     let authenticators = authn::Authenticators::new(&config, store, attempts).await?;
-    Ok(Arc::new(App::new(
-        Engine::new(config),
-        authenticators,
-        redis,
-    )))
+    let app = App::new(Engine::new(config), authenticators, redis);
+    Ok(Arc::new(app.with_audit(audit)))
 }

@@ -7,6 +7,7 @@ mod introspection;
 mod login;
 mod nginx;
 mod oidc;
+mod operate;
 mod policy;
 mod raw;
 mod require;
@@ -29,6 +30,7 @@ pub use introspection::IntrospectionConfig;
 pub use login::LoginConfig;
 pub use nginx::{NginxNote, Severity, nginx_notes};
 pub use oidc::{OidcProvider, SecretSource};
+pub use operate::{AdminConfig, AuditConfig, AuditSink};
 use raw::{RawAuthn, RawConfig, RawJwt, RawNetwork, RawServer};
 pub use resource::ResourceConfig;
 
@@ -77,6 +79,12 @@ pub struct Config {
     pub state: StateConfig,
     /// The protected resource metadata (RFC 9728), when `server.resource` is set.
     pub resource: Option<ResourceConfig>,
+    /// The operators' listener, when `[admin]` is set.
+    pub admin: Option<AdminConfig>,
+    /// The audit trail, when `[audit]` is set.
+    pub audit: Option<AuditConfig>,
+    /// Reload when the configuration or a file it names changes (`server.watch`).
+    pub watch: bool,
 }
 
 /// `[limits]`, typed: failures per minute before 429.
@@ -179,6 +187,9 @@ impl Config {
         let data_dir = server.as_ref().map(|s| s.2.clone()).unwrap_or_default();
         let store = backends::store(raw.store, &data_dir, base_dir, &mut issues);
         let state = backends::state(raw.state, base_dir, &mut issues);
+        let admin = operate::admin(raw.admin, &mut issues);
+        let audit = operate::audit(raw.audit, base_dir, &mut issues);
+        let watch = raw.server.get_ref().watch.unwrap_or(false);
         issues.finish()?;
         let (Some((listen, realm, data_dir, identity_headers)), Some((rules, policy_headers))) =
             (server, rules)
@@ -208,6 +219,9 @@ impl Config {
             store,
             state,
             resource,
+            admin,
+            audit,
+            watch,
         })
     }
 }

@@ -22,6 +22,8 @@ pub struct RawConfig {
     pub store: Option<Spanned<super::backends::RawStore>>,
     pub state: Option<Spanned<super::backends::RawState>>,
     pub policy: Option<Spanned<super::policy::RawPolicy>>,
+    pub admin: Option<Spanned<super::operate::RawAdmin>>,
+    pub audit: Option<Spanned<super::operate::RawAudit>>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Spanned<RawRule>>,
 }
@@ -63,6 +65,7 @@ pub struct RawServer {
     pub authorization_servers: Option<Spanned<Vec<Spanned<String>>>>,
     pub scopes_supported: Option<Spanned<Vec<Spanned<String>>>>,
     pub resource_name: Option<Spanned<String>>,
+    pub watch: Option<bool>,
 }
 
 /// `[server.tls]`: PEM certificate chain and private key.

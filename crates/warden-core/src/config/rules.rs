@@ -28,7 +28,7 @@ pub(super) fn rules(
         let mut rule = rule.into_inner();
         whens.push(rule.when.take());
         match one_rule(&format!("rule[{i}]"), span, rule, available, oidc, issues) {
-            Some(rule) => out.push(rule),
+            Some(rule) => out.push(Rule { index: i, ..rule }),
             None => broken = true,
         }
     }
@@ -100,6 +100,7 @@ fn one_rule(
     };
     let requires_auth = matches!(access, Some(Access::Authenticated(_)));
     Some(Rule {
+        index: 0,
         name: raw.name.into_inner(),
         pattern: raw.path.into_inner(),
         path: path_ok.then_some(glob)?,

@@ -14,6 +14,7 @@ use warden_store::{FederatedSession, SessionLimits};
 
 use super::{Authenticators, unavailable};
 use crate::clock;
+use crate::metrics::Dependency;
 use crate::oidc::{IdTokenError, Provider, TokenCall};
 
 /// How long a replica holds the turn to refresh a session: longer than a provider call.
@@ -30,10 +31,16 @@ impl Authenticators {
         let tag = self.secrets.tag(&["session", token]);
         let epoch = self.secrets.epoch();
         let now_ms = clock::now_millis();
-        if let Some((identity, id)) = self.secrets.get_with_id(&tag, now_ms) {
+        let hit = self.secrets.get_with_id(&tag, now_ms);
+        crate::metrics::cache(crate::metrics::CacheName::Session, hit.is_some());
+        if let Some((identity, id)) = hit {
             return (Authn::Authenticated(identity), id);
         }
-        let session = match self.store.check_federated_session(token, now, limits).await {
+        let check = self.store.check_federated_session(token, now, limits);
+        let session = match self
+            .timed(Dependency::Store, "check_federated_session", check)
+            .await
+        {
             Ok(Some(session)) => session,
             Ok(None) => return (Authn::Rejected(Rejection::SessionEnded), None),
             Err(e) => return (unavailable("session store", &e), None),
@@ -69,7 +76,11 @@ impl Authenticators {
         let lock = self.refreshing.lock_for(&id);
         let turn = lock.lock().await;
         // Another request may have refreshed while this one waited.
-        let session = match self.store.check_federated_session(token, now, limits).await {
+        let check = self.store.check_federated_session(token, now, limits);
+        let session = match self
+            .timed(Dependency::Store, "check_federated_session", check)
+            .await
+        {
             Ok(Some(session)) => session,
             Ok(None) => return Err(Authn::Rejected(Rejection::SessionEnded)),
             Err(e) => return Err(unavailable("session store", &e)),

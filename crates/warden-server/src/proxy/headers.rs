@@ -45,6 +45,8 @@ pub struct Forwarding<'a> {
     pub strip_authorization: bool,
     /// Drop warden's cookies.
     pub strip_session_cookie: bool,
+    /// `X-Request-Id` for the upstream: a trusted proxy's, else the decision id.
+    pub request_id: &'a str,
 }
 
 /// The value of `Upgrade` when the request asks for a WebSocket. No other protocol is passed
@@ -80,11 +82,24 @@ pub fn to_upstream(headers: &mut HeaderMap, f: &Forwarding<'_>) {
         headers.insert(HOST, v);
     }
     forwarded_for(headers, f);
+    request_id(headers, f);
     if f.strip_authorization {
         headers.remove(http::header::AUTHORIZATION);
     }
     if f.strip_session_cookie {
         strip_own_cookies(headers);
+    }
+}
+
+/// The request id is always ours to set; trace context passes only from a trusted proxy.
+fn request_id(headers: &mut HeaderMap, f: &Forwarding<'_>) {
+    use warden_core::request_id::{TRACEPARENT, X_REQUEST_ID};
+    if let Ok(id) = HeaderValue::from_str(f.request_id) {
+        headers.insert(X_REQUEST_ID, id);
+    }
+    if !f.trusted {
+        headers.remove(TRACEPARENT);
+        headers.remove("tracestate");
     }
 }
 
@@ -213,6 +228,7 @@ mod tests {
             owned,
             strip_authorization: false,
             strip_session_cookie: true,
+            request_id: "69802f010000135288",
         }
     }
 

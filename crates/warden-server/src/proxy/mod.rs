@@ -55,8 +55,17 @@ pub async fn serve(
         owned: &upstream.owned,
         strip_authorization: upstream.config.strip_authorization,
         strip_session_cookie: upstream.config.strip_session_cookie,
+        request_id: eval
+            .facts
+            .request_id
+            .as_deref()
+            .unwrap_or(&eval.decision_id),
     };
-    match upstream.forward(req, &forwarding).await {
+    let started = std::time::Instant::now();
+    let forwarded = upstream.forward(req, &forwarding).await;
+    let status = forwarded.as_ref().ok().map(|r| r.status().as_u16());
+    crate::metrics::upstream(status, started.elapsed());
+    match forwarded {
         Ok(mut response) => {
             let rule = eval.decision.rule.as_deref();
             warden_core::cors::on_allowed(response.headers_mut(), rule, &eval.facts);
