@@ -57,6 +57,7 @@ pub fn trace_id(value: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use http::HeaderValue;
 

@@ -129,6 +129,7 @@ fn config(live: &Live) -> Response<Full<Bytes>> {
 fn redact(value: &mut Value, key: &str) {
     match value {
         Value::Object(map) => map.iter_mut().for_each(|(k, v)| redact(v, k)),
+        Value::Array(_) if is_secret_key(key) => *value = Value::String(REDACTED.to_owned()),
         Value::Array(items) => items.iter_mut().for_each(|v| redact(v, key)),
         Value::String(text) if is_secret_key(key) => *text = REDACTED.to_owned(),
         Value::String(text) => {
@@ -149,6 +150,14 @@ fn is_secret_key(key: &str) -> bool {
             .any(|s| key.ends_with(s))
 }
 
+/// `text` with the password of `url` (if it has one) replaced, for logs.
+pub(crate) fn without_password(text: &str, url: &str) -> String {
+    match redact_url(url) {
+        Some(hidden) => text.replace(url, &hidden),
+        None => text.to_owned(),
+    }
+}
+
 /// `scheme://user:password@host…` with the password replaced; `None` when there is none.
 fn redact_url(text: &str) -> Option<String> {
     let (scheme, rest) = text.split_once("://")?;
@@ -162,6 +171,7 @@ fn redact_url(text: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

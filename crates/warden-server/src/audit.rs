@@ -264,6 +264,7 @@ pub fn timestamp(unix_millis: u64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

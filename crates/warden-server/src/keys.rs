@@ -68,7 +68,9 @@ impl KeyProvider {
             KeySource::File(_) => provider.reload().await?,
             KeySource::Url(url) => {
                 if let Err(e) = provider.reload().await {
-                    tracing::warn!(url, error = %e, "JWKS unavailable at start; bearer tokens get 503 until it loads");
+                    let error = crate::admin::without_password(&e.to_string(), url);
+                    let url = crate::admin::without_password(url, url);
+                    tracing::warn!(url, error, "JWKS unavailable at start; bearer tokens get 503 until it loads");
                 }
                 tokio::spawn(refresh_loop(Arc::downgrade(&provider), refresh));
             }
@@ -144,7 +146,11 @@ async fn refresh_loop(provider: std::sync::Weak<KeyProvider>, every: Duration) {
             return;
         };
         if let Err(e) = provider.reload().await {
-            tracing::warn!(error = %e, "JWKS refresh failed; keeping the last good keys");
+            let error = match &provider.source {
+                KeySource::Url(url) => crate::admin::without_password(&e.to_string(), url),
+                KeySource::File(_) => e.to_string(),
+            };
+            tracing::warn!(error, "JWKS refresh failed; keeping the last good keys");
         }
     }
 }

@@ -5,11 +5,12 @@
 //! Label values are bounded: rule names come from the configuration, outcomes and
 //! authenticators from fixed lists; never a path, a subject or a client address.
 
-use std::sync::{LazyLock, OnceLock};
+use std::sync::{LazyLock, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use metrics::{Counter, Histogram, SharedString};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_util::MetricKindMask;
 use warden_core::rules::RuleSet;
 use warden_core::{AuthMethod, Credential, Decision, Verdict};
 use warden_store::session::FEDERATED_PREFIX;
@@ -29,7 +30,10 @@ pub fn install() -> Option<&'static PrometheusHandle> {
     if let Some(handle) = HANDLE.get() {
         return Some(handle);
     }
+    // Gauges not set for a minute disappear: an earlier config hash is gone a minute after a
+    // reload, so `warden_config_info` stays one series. The live ones are set again by upkeep.
     let builder = PrometheusBuilder::new()
+        .idle_timeout(MetricKindMask::GAUGE, Some(Duration::from_secs(60)))
         .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), BUCKETS)
         .ok()?;
     let recorder = builder.build_recorder();
@@ -44,7 +48,7 @@ pub fn install() -> Option<&'static PrometheusHandle> {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             loop {
                 tick.tick().await;
-                handle.run_upkeep();
+                upkeep();
             }
         });
     }
@@ -57,6 +61,19 @@ pub fn upkeep() {
     if let Some(handle) = HANDLE.get() {
         handle.run_upkeep();
     }
+    let gauges = IN_FORCE.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    if let Some((hash, ok)) = gauges {
+        set_gauges(&hash, ok);
+    }
+}
+
+/// The config hash in force and whether the last reload took effect, kept to set the gauges
+/// again on every upkeep.
+static IN_FORCE: Mutex<Option<(String, bool)>> = Mutex::new(None);
+
+fn set_gauges(hash: &str, ok: bool) {
+    metrics::gauge!("warden_config_info", "hash" => hash.to_owned()).set(1.0);
+    metrics::gauge!("warden_config_last_reload_successful").set(if ok { 1.0 } else { 0.0 });
 }
 
 /// The text exposition of every metric, when a recorder is installed.
@@ -343,13 +360,22 @@ pub fn reload(ok: bool) {
 
 /// Whether the last load or reload took effect.
 pub fn last_reload(ok: bool) {
+    let mut in_force = IN_FORCE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, was)) = in_force.as_mut() {
+        *was = ok;
+    }
     metrics::gauge!("warden_config_last_reload_successful").set(if ok { 1.0 } else { 0.0 });
 }
 
-/// Marks `hash` as the configuration in force, and `previous` as no longer.
+/// Marks `hash` as the configuration in force, and `previous` as no longer (its series goes
+/// a minute later).
 pub fn config_in_force(hash: &str, previous: Option<&str>) {
     if let Some(previous) = previous.filter(|p| *p != hash) {
         metrics::gauge!("warden_config_info", "hash" => previous.to_owned()).set(0.0);
     }
-    metrics::gauge!("warden_config_info", "hash" => hash.to_owned()).set(1.0);
+    let mut in_force = IN_FORCE.lock().unwrap_or_else(PoisonError::into_inner);
+    let ok = in_force.as_ref().is_none_or(|(_, ok)| *ok);
+    *in_force = Some((hash.to_owned(), ok));
+    drop(in_force);
+    set_gauges(hash, ok);
 }

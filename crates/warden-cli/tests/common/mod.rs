@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)] // every test crate uses a different part of the harness
 
+pub mod admin;
 pub mod app;
 pub mod browser;
 pub mod front;

@@ -132,3 +132,65 @@ impl super::Config {
         files
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{AuditSink, Config};
+
+    const BASE: &str = "version = 1\n[server]\nlisten = \"127.0.0.1:4180\"\nrealm = \"r\"\n";
+
+    fn parse(extra: &str) -> Result<Config, String> {
+        Config::parse(&format!("{BASE}{extra}"), Path::new("/etc/warden"))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn admin_audit_and_watch_are_off_unless_set() {
+        let c = parse("").unwrap();
+        assert!(c.admin.is_none() && c.audit.is_none() && !c.watch);
+    }
+
+    #[test]
+    fn audit_goes_to_a_file_beside_the_config_or_to_stdout() {
+        let c = parse("[audit]\nfile = \"audit.jsonl\"\nsample_allows = 0.25\n").unwrap();
+        let audit = c.audit.unwrap();
+        assert_eq!(audit.sink, AuditSink::File("/etc/warden/audit.jsonl".into()));
+        assert!((audit.sample_allows - 0.25).abs() < f64::EPSILON);
+        let c = parse("[audit]\nstdout = true\n").unwrap();
+        assert_eq!(c.audit.unwrap().sink, AuditSink::Stdout);
+    }
+
+    #[test]
+    fn bad_operating_settings_name_their_key() {
+        let both = parse("[audit]\nfile = \"a\"\nstdout = true\n").unwrap_err();
+        assert!(both.contains("`audit`: set exactly one of"), "{both}");
+        let neither = parse("[audit]\nsample_allows = 0.5\n").unwrap_err();
+        assert!(neither.contains("`audit`: set exactly one of"), "{neither}");
+        let rate = parse("[audit]\nstdout = true\nsample_allows = 1.5\n").unwrap_err();
+        assert!(rate.contains("`audit.sample_allows`: must be between"), "{rate}");
+        let admin = parse("[admin]\nlisten = \"localhost\"\n").unwrap_err();
+        assert!(admin.contains("`admin.listen`: expected an address"), "{admin}");
+        let unknown = parse("[admin]\nlisten = \"127.0.0.1:9180\"\nauth = true\n").unwrap_err();
+        assert!(unknown.contains("auth"), "{unknown}");
+    }
+
+    #[test]
+    fn watched_files_are_the_files_the_config_reads() {
+        let c = parse(concat!(
+            "[authn.jwt]\njwks_file = \"keys/jwks.json\"\nissuer = \"i\"\naudience = \"a\"\n",
+            "[authn.basic]\nhtpasswd = \"users.htpasswd\"\n",
+        ))
+        .unwrap();
+        let files = c.watched_files();
+        assert_eq!(
+            files,
+            vec![
+                std::path::PathBuf::from("/etc/warden/keys/jwks.json"),
+                std::path::PathBuf::from("/etc/warden/users.htpasswd"),
+            ]
+        );
+    }
+}
