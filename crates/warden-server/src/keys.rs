@@ -70,7 +70,11 @@ impl KeyProvider {
                 if let Err(e) = provider.reload().await {
                     let error = crate::admin::without_password(&e.to_string(), url);
                     let url = crate::admin::without_password(url, url);
-                    tracing::warn!(url, error, "JWKS unavailable at start; bearer tokens get 503 until it loads");
+                    tracing::warn!(
+                        url,
+                        error,
+                        "JWKS unavailable at start; bearer tokens get 503 until it loads"
+                    );
                 }
                 tokio::spawn(refresh_loop(Arc::downgrade(&provider), refresh));
             }

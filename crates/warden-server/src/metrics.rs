@@ -61,7 +61,10 @@ pub fn upkeep() {
     if let Some(handle) = HANDLE.get() {
         handle.run_upkeep();
     }
-    let gauges = IN_FORCE.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let gauges = IN_FORCE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
     if let Some((hash, ok)) = gauges {
         set_gauges(&hash, ok);
     }

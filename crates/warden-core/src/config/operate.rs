@@ -157,7 +157,10 @@ mod tests {
     fn audit_goes_to_a_file_beside_the_config_or_to_stdout() {
         let c = parse("[audit]\nfile = \"audit.jsonl\"\nsample_allows = 0.25\n").unwrap();
         let audit = c.audit.unwrap();
-        assert_eq!(audit.sink, AuditSink::File("/etc/warden/audit.jsonl".into()));
+        assert_eq!(
+            audit.sink,
+            AuditSink::File("/etc/warden/audit.jsonl".into())
+        );
         assert!((audit.sample_allows - 0.25).abs() < f64::EPSILON);
         let c = parse("[audit]\nstdout = true\n").unwrap();
         assert_eq!(c.audit.unwrap().sink, AuditSink::Stdout);
@@ -170,9 +173,15 @@ mod tests {
         let neither = parse("[audit]\nsample_allows = 0.5\n").unwrap_err();
         assert!(neither.contains("`audit`: set exactly one of"), "{neither}");
         let rate = parse("[audit]\nstdout = true\nsample_allows = 1.5\n").unwrap_err();
-        assert!(rate.contains("`audit.sample_allows`: must be between"), "{rate}");
+        assert!(
+            rate.contains("`audit.sample_allows`: must be between"),
+            "{rate}"
+        );
         let admin = parse("[admin]\nlisten = \"localhost\"\n").unwrap_err();
-        assert!(admin.contains("`admin.listen`: expected an address"), "{admin}");
+        assert!(
+            admin.contains("`admin.listen`: expected an address"),
+            "{admin}"
+        );
         let unknown = parse("[admin]\nlisten = \"127.0.0.1:9180\"\nauth = true\n").unwrap_err();
         assert!(unknown.contains("auth"), "{unknown}");
     }
