@@ -98,7 +98,10 @@ async fn serve(path: &Path) -> anyhow::Result<ExitCode> {
     }
     warden_server::live::reload_on_hangup(live.clone());
     tracing::info!(listen = %bound, scheme, mode, upstream, "warden is listening");
-    warden_server::serve::serve(listener, live, tls).await?;
+    warden_server::serve::serve(listener, live.clone(), tls).await?;
+    if let Some(audit) = live.app().audit() {
+        audit.sync(std::time::Duration::from_secs(5));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

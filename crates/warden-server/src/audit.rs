@@ -6,7 +6,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -14,7 +14,7 @@ use warden_core::config::{AuditConfig, AuditSink};
 
 use crate::app::Judged;
 
-/// Lines queued before a request waits for the writer.
+/// Lines queued before a request waits for the writer (many batches' worth).
 const QUEUE: usize = 16_384;
 
 /// One decision, as written.
@@ -51,6 +51,8 @@ pub struct Line<'a> {
 enum Message {
     Line(String),
     Reopen,
+    /// Write out everything before this, then say so.
+    Sync(SyncSender<()>),
 }
 
 /// The audit writer for one `[audit]` configuration.
@@ -95,6 +97,15 @@ impl Audit {
     /// Reopens the file (after logrotate moved it).
     pub fn reopen(&self) {
         self.send(Message::Reopen);
+    }
+
+    /// Waits (at most `wait`) until every line queued so far is written: at shutdown.
+    pub fn sync(&self, wait: Duration) {
+        let (done, written) = sync_channel(1);
+        self.send(Message::Sync(done));
+        if written.recv_timeout(wait).is_err() {
+            tracing::warn!("audit lines may be missing: the writer did not finish in time");
+        }
     }
 
     fn send(&self, message: Message) {
@@ -173,30 +184,56 @@ fn append(path: &PathBuf) -> std::io::Result<File> {
     OpenOptions::new().create(true).append(true).open(path)
 }
 
-/// The writer: lines are gathered into one write while more are waiting, and written whole
-/// (one `write` per batch), so lines from two writers to one file never interleave.
+/// How long a busy writer sleeps between batches. A writer parked in `recv` is woken by the
+/// next line (a futex call and a context switch, measured at about 30 µs of CPU per decision
+/// when it happens on every line); one that sleeps while lines keep coming takes a whole batch
+/// per wake-up, and senders make no system call. Idle, it parks until the next line.
+const BATCH_EVERY: Duration = Duration::from_millis(10);
+
+/// The writer: every waiting line gathered into one write (one `write` per batch), so lines
+/// from two writers to one file never interleave; ends once every sender is gone and the
+/// queue is drained.
 fn write_lines(mut out: Out, lines: &Receiver<Message>) {
     let mut batch = Vec::with_capacity(64 * 1024);
-    loop {
-        let first = match lines.recv_timeout(Duration::from_secs(1)) {
-            Ok(m) => m,
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => return,
-        };
-        let mut next = Some(first);
-        while let Some(message) = next {
-            match message {
+    let mut next = lines.recv().ok();
+    while let Some(first) = next.take() {
+        let mut message = Some(first);
+        let mut open = true;
+        while let Some(m) = message {
+            match m {
                 Message::Line(text) => batch.extend_from_slice(text.as_bytes()),
                 Message::Reopen => {
                     flush(&mut out, &mut batch);
                     out.reopen();
                 }
+                Message::Sync(done) => {
+                    flush(&mut out, &mut batch);
+                    let _ = done.send(());
+                }
             }
-            next = (batch.len() < 60 * 1024)
-                .then(|| lines.try_recv().ok())
-                .flatten();
+            if batch.len() >= 60 * 1024 {
+                flush(&mut out, &mut batch);
+            }
+            message = match lines.try_recv() {
+                Ok(m) => Some(m),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => {
+                    open = false;
+                    None
+                }
+            };
         }
         flush(&mut out, &mut batch);
+        if !open {
+            return;
+        }
+        std::thread::sleep(BATCH_EVERY);
+        // Busy: the next batch is already waiting. Idle: park until a line comes.
+        next = match lines.try_recv() {
+            Ok(m) => Some(m),
+            Err(TryRecvError::Empty) => lines.recv().ok(),
+            Err(TryRecvError::Disconnected) => None,
+        };
     }
 }
 
