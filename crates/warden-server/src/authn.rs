@@ -301,7 +301,7 @@ impl Authenticators {
     }
 
     /// Times a call to the store or the shared state, labelled with its backend.
-    async fn timed<T, E>(
+    pub(crate) async fn timed<T, E>(
         &self,
         kind: Dependency,
         operation: &'static str,

@@ -24,6 +24,7 @@ use warden_store::{AttemptKey, Revocation, SessionLimits};
 
 use crate::app::App;
 use crate::clock;
+use crate::metrics::Dependency;
 use federated::StepUp;
 use page::Notice;
 use respond::{Page, Response};
@@ -222,22 +223,27 @@ impl Flow<'_> {
             AttemptKey::User(user.to_owned()),
         ];
         let now_ms = clock::now_millis();
-        match self.app.attempts().retry_after(&keys, now_ms).await {
-            Ok(Some(wait)) => return respond::throttled(wait.as_secs().max(1)),
+        let authn = self.app.authenticators();
+        let asked = self.app.attempts().retry_after(&keys, now_ms);
+        match authn.timed(Dependency::State, "retry_after", asked).await {
+            Ok(Some(wait)) => {
+                crate::metrics::attempt_block();
+                return respond::throttled(wait.as_secs().max(1));
+            }
             Ok(None) => {}
             Err(_) => return respond::unavailable(),
         }
-        let account = match self.app.store().check_password(user, password).await {
+        let check = self.app.store().check_password(user, password);
+        let account = match authn
+            .timed(Dependency::Store, "check_password", check)
+            .await
+        {
             Ok(Some(account)) => account,
             Ok(None) => {
                 tracing::info!(user, client = %self.facts.client, "sign-in failed");
-                if self
-                    .app
-                    .attempts()
-                    .record_failure(&keys, now_ms)
-                    .await
-                    .is_err()
-                {
+                let record = self.app.attempts().record_failure(&keys, now_ms);
+                let recorded = authn.timed(Dependency::State, "record_failure", record);
+                if recorded.await.is_err() {
                     return respond::unavailable();
                 }
                 return self.form(StatusCode::OK, &rd, &Notice::Failed, &StepUp::default());
