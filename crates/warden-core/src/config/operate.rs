@@ -104,7 +104,8 @@ pub(super) fn audit(
 
 impl super::Config {
     /// The files this configuration reads besides itself, whose change is a reason to reload:
-    /// the JWKS file, the htpasswd file, TLS files and client secrets kept in files.
+    /// the JWKS file, the htpasswd file and client secrets kept in files. (Not the TLS files:
+    /// the listener's certificate is loaded at start, so reloading would change nothing.)
     pub fn watched_files(&self) -> Vec<PathBuf> {
         use super::{KeySource, SecretSource};
         let mut files = Vec::new();
@@ -116,11 +117,6 @@ impl super::Config {
             files.push(path.clone());
         }
         files.extend(self.htpasswd.iter().map(|h| h.path.clone()));
-        files.extend(
-            self.tls
-                .iter()
-                .flat_map(|t| [t.cert.clone(), t.key.clone()]),
-        );
         let providers = self.login.iter().flat_map(|l| l.providers.iter());
         let secrets = providers
             .map(|p| &p.client_secret)
