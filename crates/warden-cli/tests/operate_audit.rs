@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::admin::signal;
+use common::admin::{logged, signal};
 use common::browser::session_cookie;
 use common::tokens::token;
 use common::*;
@@ -110,17 +110,6 @@ fn by_decision(lines: &[Value]) -> BTreeMap<String, Value> {
         assert!(map.insert(id.clone(), v.clone()).is_none(), "{id} twice");
     }
     map
-}
-
-/// The decision log's `fields` for one decision id.
-fn logged(warden: &Warden, id: &str) -> Value {
-    warden
-        .log()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|v| v["fields"]["message"] == "decision" && v["fields"]["decision"] == id)
-        .map(|v| v["fields"].clone())
-        .unwrap_or_else(|| panic!("no decision log line for {id}"))
 }
 
 /// Requests and the audit line each must give: method, target, credential (`-` none) |

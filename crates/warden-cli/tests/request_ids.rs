@@ -7,8 +7,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
+use common::admin::logged;
 use common::proxied::{Echo, proxy_config, start, untrusted};
 use common::upstream::Upstream;
 use common::*;
@@ -81,19 +81,6 @@ fn cases() -> Vec<Case> {
         cases.push((vec![tp(bad), id("kept")], Some("kept".to_owned())));
     }
     cases
-}
-
-/// The decision log's `fields` for a decision id (written asynchronously: waits up to 5 s).
-fn logged(warden: &Warden, id: &str) -> Value {
-    let what = format!("the decision log line for {id}");
-    poll_until(Duration::from_secs(5), &what, || {
-        warden
-            .log()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|v| v["fields"]["message"] == "decision" && v["fields"]["decision"] == id)
-            .map(|v| v["fields"].clone())
-    })
 }
 
 /// The audit lines by decision id.

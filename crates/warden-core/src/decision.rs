@@ -37,6 +37,15 @@ impl Verdict {
             Self::Deny(why) => why.reason(),
         }
     }
+
+    /// The caller, when one was proven: an allow's identity, or the one a denial concerns.
+    pub fn identity(&self) -> Option<&Identity> {
+        match self {
+            Self::Allow(identity) => identity.as_ref(),
+            Self::Deny(why) => why.identity(),
+            Self::Preflight => None,
+        }
+    }
 }
 
 /// Why a request is refused.

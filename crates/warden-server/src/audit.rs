@@ -254,14 +254,9 @@ pub(crate) fn line<'a>(
     status: u16,
     took: Duration,
 ) -> Line<'a> {
-    use warden_core::Verdict;
     let decision = judged.decision;
     let facts = judged.facts;
-    let identity = match &decision.verdict {
-        Verdict::Allow(identity) => identity.as_ref(),
-        Verdict::Deny(why) => why.identity(),
-        Verdict::Preflight => None,
-    };
+    let identity = decision.verdict.identity();
     let path = warden_core::path::normalize(&facts.path);
     Line {
         time: timestamp(crate::clock::now_millis()),

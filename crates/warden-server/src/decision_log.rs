@@ -9,11 +9,7 @@ use warden_core::{Decision, Deny, Outcome, RequestFacts, Verdict};
 pub fn log(facts: &RequestFacts, decision: &Decision, outcome: &Outcome, id: &str) {
     let rule = decision.rule.as_ref().map_or("-", |r| r.name.as_str());
     let verdict = decision.verdict.reason();
-    let subject = match &decision.verdict {
-        Verdict::Allow(identity) => identity.as_ref(),
-        Verdict::Preflight => None,
-        Verdict::Deny(why) => why.identity(),
-    };
+    let subject = decision.verdict.identity();
     let subject = subject.map_or("-", |i| i.subject.as_str());
     let request_id = facts.request_id.as_deref().unwrap_or("-");
     tracing::info!(

@@ -165,11 +165,7 @@ const AUTHENTICATORS: [&str; 7] = [
 /// Which authenticator judged a request: the identity's method, else the credential's kind
 /// (`none` when no credential was judged).
 pub fn authenticator(decision: &Decision, credential: Option<&'static str>) -> &'static str {
-    let identity = match &decision.verdict {
-        Verdict::Allow(identity) => identity.as_ref(),
-        Verdict::Deny(why) => why.identity(),
-        Verdict::Preflight => None,
-    };
+    let identity = decision.verdict.identity();
     match (identity, credential) {
         (Some(identity), _) => identity.method.as_str(),
         (None, Some(kind)) => kind,

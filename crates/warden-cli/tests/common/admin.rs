@@ -181,3 +181,16 @@ pub fn log_lines(warden: &Warden, message: &str) -> Vec<serde_json::Value> {
         .filter(|v| v["fields"]["message"] == message)
         .collect()
 }
+
+/// The decision log's `fields` for a decision id (written asynchronously: waits up to 5 s).
+pub fn logged(warden: &Warden, id: &str) -> serde_json::Value {
+    let what = format!("the decision log line for {id}");
+    poll_until(Duration::from_secs(5), &what, || {
+        warden
+            .log()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["fields"]["message"] == "decision" && v["fields"]["decision"] == id)
+            .map(|v| v["fields"].clone())
+    })
+}
